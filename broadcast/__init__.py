@@ -1,0 +1,55 @@
+"""The central service: scheduling, speech, delivery and reports for commune loudspeaker radio.
+
+``create_app`` builds the Flask application; nothing starts at import. ``flask --app broadcast ...``
+finds it for the command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from broadcast.config import ConfigError, Settings, load_settings
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application for ``settings`` (by default, read from the environment and instance folder)."""
+    if settings is None:
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            # Started from the command line or a WSGI server: say what to fix, without a traceback.
+            sys.exit(str(exc))
+
+    from broadcast import cli, errors, web
+    from broadcast.db.engine import Database
+    from broadcast.i18n import babel, select_locale, select_timezone
+
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"),
+        # CSRF is checked in web.auth for cookie-authenticated requests only; bearer tokens are not ambient.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions["settings"] = settings
+    app.extensions["database"] = Database(settings.resolved_database_url, echo=settings.sql_echo)
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    web.init_app(app)
+    errors.register_error_handlers(app)
+    cli.init_app(app)
+    return app
+
+
+__all__ = ["ConfigError", "Settings", "create_app", "load_settings"]

@@ -1,0 +1,164 @@
+"""Command line: ``flask --app broadcast <group> <command>``.
+
+Every command first creates or migrates the schema, so each works on a fresh DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from broadcast.db.models import Level, Structure
+from broadcast.errors import DomainError
+from broadcast.i18n import _
+from broadcast.services import areas, demo, stations, users
+
+
+def with_session(command):
+    """Migrate the schema, open a session for the command, and turn domain errors into clean exits."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        database = current_app.extensions["database"]
+        database.upgrade()
+        with database.sessions() as session:
+            try:
+                return command(session, *args, **kwargs)
+            except DomainError as exc:
+                session.rollback()
+                click.echo(_("Error: %(message)s", message=str(exc.message)), err=True)
+                sys.exit(1)
+
+    return wrapper
+
+
+db_cli = AppGroup("db", help="Database schema.")
+areas_cli = AppGroup("areas", help="Administrative areas.")
+users_cli = AppGroup("users", help="People and their API tokens.")
+stations_cli = AppGroup("stations", help="Loudspeaker stations.")
+demo_cli = AppGroup("demo", help="Demo data for a first look.")
+jobs_cli = AppGroup("jobs", help="The job scheduler.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Create the schema or migrate it to the newest revision."""
+    database = current_app.extensions["database"]
+    database.upgrade()
+    click.echo(_("Database schema at revision %(rev)s.", rev=database.current_revision()))
+
+
+@areas_cli.command("load")
+@click.option("--province", required=True, help='Name or code, e.g. "Hà Giang" or 02.')
+@click.option("--structure", type=click.Choice([s.value for s in Structure]), default=Structure.CURRENT.value,
+              show_default=True, help="legacy: province/district/commune before 1 July 2025; 2025: after.")
+@with_session
+def areas_load(session: Session, province: str, structure: str):
+    """Load a province's official administrative units (safe to run again)."""
+    report = areas.load_province(session, province, Structure(structure))
+    created = ", ".join(f"{level} {n}" for level, n in report.created.items()) or "0"
+    click.echo(_("%(province)s (%(structure)s): created %(created)s; updated %(updated)s; "
+                 "linked %(links)s legacy communes to their successors.", province=report.province,
+                 structure=report.structure.value, created=created, updated=report.updated,
+                 links=report.successions))
+
+
+@areas_cli.command("stats")
+@click.option("--structure", type=click.Choice([s.value for s in Structure]), default=None,
+              help="Count one structure only (default: both).")
+@with_session
+def areas_stats(session: Session, structure: str | None):
+    """Print how many units each level holds, one LEVEL: COUNT line per level."""
+    counts = areas.level_counts(session, Structure(structure) if structure else None)
+    for level in Level:
+        click.echo(f"{level.value}: {counts[level.value]}")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "editor", "approver", "operator"]))
+@click.option("--scope", "scope_code", default=None, help="Statistics-office code of the user's area.")
+@click.option("--full-name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="NEW_USER_PASSWORD", help="Asked for when not given (or set NEW_USER_PASSWORD).")
+@with_session
+def users_create(session: Session, username: str, role: str, scope_code: str | None, full_name: str, password: str):
+    """Create a person's account."""
+    scope_area = areas.find_area(session, scope_code) if scope_code else None
+    user = users.create_user(session, username=username, password=password, role=users.parse_role(role),
+                             scope_area=scope_area, full_name=full_name)
+    click.echo(_("Created user %(name)s (%(role)s).", name=user.username, role=user.role.value))
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+@with_session
+def users_token(session: Session, username: str, name: str):
+    """Issue a personal API token (printed once)."""
+    click.echo(users.issue_api_token(session, users.get_user(session, username), name))
+
+
+@stations_cli.command("add")
+@click.option("--code", required=True)
+@click.option("--commune", "commune_code", required=True, help="Statistics-office code of the commune.")
+@click.option("--name", default="")
+@click.option("--lat", type=float, default=None)
+@click.option("--lon", type=float, default=None)
+@click.option("--speakers", type=int, default=0)
+@click.option("--sftp-push/--no-sftp-push", default=False, help="Push playlists over SFTP.")
+@click.option("--http-pull/--no-http-pull", default=True, help="Let the station poll over HTTP.")
+@click.option("--ssh-host")
+@click.option("--ssh-port", type=int, default=22)
+@click.option("--ssh-user")
+@click.option("--ssh-remote-dir")
+@click.option("--ssh-host-key", help='The host key to pin, "ssh-ed25519 AAAA...".')
+@with_session
+def stations_add(session: Session, code: str, commune_code: str, **options):
+    """Add a station in a commune."""
+    commune = areas.find_area(session, commune_code, level=Level.COMMUNE)
+    station = stations.add_station(session, stations.StationSpec(code=code, commune=commune, **options))
+    click.echo(_("Added station %(code)s in %(commune)s.", code=station.code, commune=commune.name))
+
+
+@stations_cli.command("token")
+@click.argument("code")
+@with_session
+def stations_token(session: Session, code: str):
+    """Issue a new token for a station (printed once; the old one stops working)."""
+    click.echo(stations.issue_token(session, stations.get_station(session, code)))
+
+
+@stations_cli.command("list")
+@with_session
+def stations_list(session: Session):
+    """List all stations with their commune and status."""
+    for station in stations.all_stations(session):
+        click.echo(f"{station.code}\t{station.commune.code}\t{station.status.value}\t{station.name}")
+
+
+@demo_cli.command("seed")
+@with_session
+def demo_seed(session: Session):
+    """Load Hà Giang (legacy) and Tuyên Quang (2025), demo users and demo stations (safe to run again)."""
+    for line in demo.seed(session):
+        click.echo(line)
+
+
+@jobs_cli.command("run")
+def jobs_run():
+    """Run the job scheduler in the foreground (one process for the whole service)."""
+    from broadcast.jobs.scheduler import run_forever
+
+    current_app.extensions["database"].upgrade()
+    run_forever(current_app.extensions["settings"])
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli):
+        app.cli.add_command(group)

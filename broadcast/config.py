@@ -1,0 +1,176 @@
+"""One typed settings object for the central service, validated at start-up.
+
+Values come, strongest first, from: arguments given to ``load_settings`` (tests), environment
+variables, the optional file ``<instance>/config.toml``, then the defaults below. A bad value stops
+the program with a message that names the setting and says what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+TTS_ENGINES = ("espeak", "gtts", "edge", "http")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and what to fix."""
+
+
+class _InstanceToml(PydanticBaseSettingsSource):
+    """Reads ``config.toml`` from the instance folder, if there is one."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path):
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path.name}: không đọc được tệp TOML ({exc}). / invalid TOML.") from exc
+            self._data = {key.lower(): value for key, value in raw.items()}
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the base class
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    instance_path: Path = DEFAULT_INSTANCE
+    database_url: str = ""
+    audio_dir: Path | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    tts_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
+    tts_fallback_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
+    default_locale: Literal["vi", "en"] = "vi"
+    secret_key: str = ""
+    # A station that has not been heard from for this long is shown offline.
+    station_offline_after_s: int = Field(default=180, ge=30)
+    sql_echo: bool = False
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        instance = Path(os.environ.get("INSTANCE_PATH", DEFAULT_INSTANCE))
+        init_instance = init_settings().get("instance_path")
+        if init_instance:
+            instance = Path(init_instance)
+        return (init_settings, env_settings, _InstanceToml(settings_cls, instance / "config.toml"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Ho_Chi_Minh") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                "not a database URL; use sqlite:///path/to/file.db or postgresql://user@host:5432/name"
+            ) from exc
+        if url.get_backend_name() not in SUPPORTED_DATABASES:
+            raise ValueError(f"database {url.get_backend_name()!r} is not supported; use sqlite or postgresql")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, with the SQLite default in the instance folder and psycopg 3 as driver."""
+        if not self.database_url:
+            return f"sqlite:///{self.instance_path / 'broadcast.db'}"
+        url = make_url(self.database_url)
+        if url.drivername == "postgresql":  # name the driver we install, whatever SQLAlchemy's default
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def resolved_audio_dir(self) -> Path:
+        return self.audio_dir or self.instance_path / "audio"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]).upper() or "?"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {name}: {message}")
+    return "Cấu hình không hợp lệ (invalid configuration):\n" + "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and check the settings; prepare the instance folder and the secret key.
+
+    Raises ConfigError with a message for people, never a traceback.
+    """
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    _prepare_instance(settings)
+    if not settings.secret_key:
+        settings = settings.model_copy(update={"secret_key": _instance_secret(settings.instance_path)})
+    return settings
+
+
+def _prepare_instance(settings: Settings) -> None:
+    for folder, name in ((settings.instance_path, "INSTANCE_PATH"), (settings.resolved_audio_dir, "AUDIO_DIR")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cấu hình không hợp lệ (invalid configuration):\n  {name}: cannot create {folder} ({exc.strerror})"
+            ) from None
+        if not os.access(folder, os.W_OK):
+            raise ConfigError(
+                f"Cấu hình không hợp lệ (invalid configuration):\n  {name}: {folder} is not writable"
+            )
+
+
+def _instance_secret(instance: Path) -> str:
+    """The session-signing key, generated once into the instance folder and never committed."""
+    path = instance / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    key = secrets.token_hex(32)
+    # Create with owner-only permissions, atomically, so two starting processes agree on one key.
+    tmp = instance / f".secret_key.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink()
+    return key

@@ -1,0 +1,24 @@
+"""All models, importable from one place: ``from broadcast.db.models import Station``."""
+
+from .areas import Area, AreaSuccession, Level, Structure
+from .audit import AuditLog
+from .base import Base, utcnow
+from .content import AudioAsset, ItemClass, ItemStatus, NewsItem
+from .delivery import (
+    Confirmation,
+    ConfirmationStatus,
+    Delivery,
+    DeliveryState,
+    PlaybackEvent,
+    PlaybackOutcome,
+)
+from .scheduling import OverflowPolicy, Placement, PlacementTarget, Playlist, Slot
+from .stations import Station, StationStatus
+from .users import ApiToken, Role, User
+
+__all__ = [
+    "ApiToken", "Area", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
+    "ConfirmationStatus", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "Level", "NewsItem",
+    "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
+    "Role", "Slot", "Station", "StationStatus", "Structure", "User", "utcnow",
+]

@@ -1,0 +1,93 @@
+"""What reached each station, what it played, and what people confirmed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped, str_enum, utcnow
+from .scheduling import Playlist, Slot
+from .stations import Station
+from .users import User
+
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+
+class Delivery(Timestamped, Base):
+    """One playlist version on its way to one station over one channel."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("station_id", "playlist_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20), doc="sftp, http, mqtt, feed, webhook")
+    state: Mapped[DeliveryState] = mapped_column(str_enum(DeliveryState), default=DeliveryState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_retry_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+
+    station: Mapped[Station] = relationship()
+    playlist: Mapped[Playlist] = relationship()
+
+
+class PlaybackOutcome(enum.StrEnum):
+    PLAYED = "played"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class PlaybackEvent(Base):
+    """One line of a station's as-run log; the agent's event id makes redelivery harmless."""
+
+    __tablename__ = "playback_events"
+    __table_args__ = (UniqueConstraint("station_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[PlaybackOutcome] = mapped_column(str_enum(PlaybackOutcome))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("news_items.id", ondelete="SET NULL"))
+    audio_sha256: Mapped[str | None] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    seconds_played: Mapped[float] = mapped_column(default=0.0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConfirmationStatus(enum.StrEnum):
+    AIRED = "aired"
+    NOT_AIRED = "not_aired"
+
+
+class Confirmation(Base):
+    """A person's word that a slot occurrence aired at a station (or why it did not)."""
+
+    __tablename__ = "confirmations"
+    __table_args__ = (UniqueConstraint("station_id", "slot_id", "occurrence_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    occurrence_start: Mapped[datetime]
+    status: Mapped[ConfirmationStatus] = mapped_column(str_enum(ConfirmationStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    station: Mapped[Station] = relationship()
+    slot: Mapped[Slot] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()

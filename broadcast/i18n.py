@@ -1,0 +1,36 @@
+"""Translation helpers: Vietnamese first, English available.
+
+Message ids are English; ``translations/vi`` holds the Vietnamese. The locale is chosen from the
+``lang`` query parameter, then the ``lang`` cookie, then the user's own choice, then the configured
+default (Vietnamese). Outside a request (CLI, jobs) the default applies.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, request
+from flask_babel import Babel, format_datetime, gettext, lazy_gettext, ngettext
+from flask_login import current_user
+
+LOCALES = ("vi", "en")
+babel = Babel()
+
+_ = gettext
+_l = lazy_gettext
+
+__all__ = ["LOCALES", "_", "_l", "babel", "format_datetime", "ngettext", "select_locale", "select_timezone"]
+
+
+def select_locale() -> str:
+    if has_request_context():
+        for candidate in (request.args.get("lang"), request.cookies.get("lang")):
+            if candidate in LOCALES:
+                return candidate
+        if current_user and getattr(current_user, "is_authenticated", False):
+            locale = getattr(current_user, "locale", None)
+            if locale in LOCALES:
+                return locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]

@@ -1,0 +1,140 @@
+"""Stations: adding them, listing them within a user's area, tokens, and their online status."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from broadcast.db.models import Area, Level, Role, Station, StationStatus, User, utcnow
+from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.i18n import _l
+from broadcast.security import new_token, token_digest
+from broadcast.services import scope
+from broadcast.services.audit import record
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
+
+
+@dataclass
+class StationSpec:
+    """What a person gives to add a station."""
+
+    code: str
+    commune: Area
+    name: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    http_pull: bool = True
+    sftp_push: bool = False
+    ssh_host: str | None = None
+    ssh_port: int = 22
+    ssh_user: str | None = None
+    ssh_remote_dir: str | None = None
+    ssh_host_key: str | None = None
+    speakers: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _check(spec: StationSpec) -> None:
+    if not CODE_PATTERN.match(spec.code):
+        raise InvalidInput(_l("A station code is 2 to 40 letters, digits, dots, dashes or underscores."),
+                           field="code")
+    if spec.commune.level is not Level.COMMUNE:
+        raise InvalidInput(_l("A station belongs to a commune; %(name)s is a %(level)s.", name=spec.commune.name,
+                              level=spec.commune.level.value), field="commune")
+    if (spec.lat is None) != (spec.lon is None):
+        raise InvalidInput(_l("Give both latitude and longitude, or neither."), field="lat")
+    if spec.lat is not None and not (-90 <= spec.lat <= 90 and -180 <= spec.lon <= 180):
+        raise InvalidInput(_l("Latitude must lie within -90..90 and longitude within -180..180."), field="lat")
+    if not (spec.http_pull or spec.sftp_push):
+        raise InvalidInput(_l("Choose at least one delivery mode (http-pull, sftp-push)."), field="delivery_modes")
+    if spec.sftp_push and not (spec.ssh_host and spec.ssh_user and spec.ssh_remote_dir):
+        raise InvalidInput(_l("SFTP push needs the SSH host, user and remote directory."), field="ssh_host")
+    if not 1 <= spec.ssh_port <= 65535:
+        raise InvalidInput(_l("The SSH port must lie within 1..65535."), field="ssh_port")
+    if spec.ssh_host_key and not re.match(r"^(ssh-|ecdsa-)\S+ [A-Za-z0-9+/=]+$", spec.ssh_host_key.strip()):
+        raise InvalidInput(_l("The host key must look like 'ssh-ed25519 AAAA...'."), field="ssh_host_key")
+
+
+def add_station(session: Session, spec: StationSpec, *, actor: User | str = "cli") -> Station:
+    if isinstance(actor, User):
+        scope.require_role(actor, Role.EDITOR)
+        scope.require_area(actor, spec.commune)
+    _check(spec)
+    if session.scalar(select(Station.id).where(Station.code == spec.code)):
+        raise Conflict(_l("The station code %(code)s is already taken.", code=spec.code), field="code")
+    station = Station(
+        code=spec.code, name=spec.name or f"{spec.commune.name} ({spec.code})", commune=spec.commune,
+        lat=spec.lat if spec.lat is not None else spec.commune.lat,
+        lon=spec.lon if spec.lon is not None else spec.commune.lon,
+        http_pull=spec.http_pull, sftp_push=spec.sftp_push, ssh_host=spec.ssh_host, ssh_port=spec.ssh_port,
+        ssh_user=spec.ssh_user, ssh_remote_dir=spec.ssh_remote_dir,
+        ssh_host_key=spec.ssh_host_key.strip() if spec.ssh_host_key else None, speakers=spec.speakers,
+    )
+    session.add(station)
+    session.flush()
+    record(session, actor, "station.add", "station", station.code, {"commune": spec.commune.code})
+    session.commit()
+    return station
+
+
+def list_stations(session: Session, user: User, *, area: Area | None = None, status: StationStatus | None = None,
+                  ) -> list[Station]:
+    query = scope.limit_stations(session, user, select(Station)).options(joinedload(Station.commune))
+    if area is not None:
+        scope.require_area(user, area)
+        query = query.where(Area.path.startswith(area.path))
+    if status is not None:
+        query = query.where(Station.status == status)
+    return list(session.scalars(query.order_by(Station.code)))
+
+
+def get_station(session: Session, code: str, user: User | None = None) -> Station:
+    station = session.scalar(select(Station).where(Station.code == code).options(joinedload(Station.commune)))
+    # Another area's station is reported as missing, not forbidden, so codes cannot be probed.
+    if station is None or (user is not None and not scope.covers(user, station.commune)):
+        raise NotFound(_l("No station has the code %(code)s.", code=code))
+    return station
+
+
+def issue_token(session: Session, station: Station, *, actor: User | str = "cli") -> str:
+    """A new bearer token for the station, replacing any old one; shown once, stored as a digest."""
+    if isinstance(actor, User):
+        scope.require_area(actor, station.commune)
+    token = new_token("st")
+    station.token_sha256 = token_digest(token)
+    station.token_issued_at = utcnow()
+    record(session, actor, "station.token", "station", station.code)
+    session.commit()
+    return token
+
+
+def station_for_token(session: Session, token: str) -> Station | None:
+    return session.scalar(select(Station).where(Station.token_sha256 == token_digest(token), Station.active))
+
+
+def mark_silent_offline(session: Session, *, now: datetime, silence: timedelta) -> int:
+    """Stations not heard from within ``silence`` become offline; returns how many changed."""
+    result = session.execute(
+        update(Station)
+        .where(Station.status.in_([StationStatus.ONLINE, StationStatus.PLAYING]),
+               Station.last_contact_at < now - silence)
+        .values(status=StationStatus.OFFLINE)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def status_counts(session: Session, user: User) -> dict[str, int]:
+    query = scope.limit_stations(session, user, select(Station.status, func.count()).select_from(Station))
+    found = {status: n for status, n in session.execute(query.group_by(Station.status))}
+    return {s.value: found.get(s, 0) for s in StationStatus}
+
+
+def all_stations(session: Session) -> list[Station]:
+    """Every station, for administrators' command-line listings."""
+    return list(session.scalars(select(Station).options(joinedload(Station.commune)).order_by(Station.code)))

@@ -1,0 +1,83 @@
+"""Accounts: creating people, checking their passwords, and their personal API tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcast.db.models import ApiToken, Area, Role, User, utcnow
+from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.i18n import _l
+from broadcast.security import (
+    MIN_PASSWORD_LENGTH,
+    check_password_timing_safe,
+    hash_password,
+    new_token,
+    token_digest,
+)
+from broadcast.services.audit import record
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise InvalidInput(_l("Unknown role %(value)s; choose one of %(choices)s.", value=value, choices=choices),
+                           field="role") from None
+
+
+def create_user(session: Session, *, username: str, password: str, role: Role, scope_area: Area | None,
+                full_name: str = "", actor: User | str = "cli") -> User:
+    username = username.strip()
+    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+        raise InvalidInput(_l("A username is 1 to 64 characters without spaces."), field="username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_l("A password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH), field="password")
+    if role is not Role.ADMIN and scope_area is None:
+        raise InvalidInput(_l("Every role but admin needs a scope area."), field="scope")
+    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise Conflict(_l("The username %(name)s is already taken.", name=username), field="username")
+    user = User(username=username, full_name=full_name, password_hash=hash_password(password), role=role,
+                scope_area=scope_area)
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.create", "user", user.id, {"username": username, "role": role.value,
+                                                             "scope": scope_area.code if scope_area else None})
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, else None (the same time is spent either way)."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    ok = check_password_timing_safe(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    record(session, user, "user.login", "user", user.id)
+    session.commit()
+    return user
+
+
+def issue_api_token(session: Session, user: User, name: str) -> str:
+    """A new personal API token; the plain token is returned once and only its digest is stored."""
+    token = new_token("ut")
+    session.add(ApiToken(user_id=user.id, name=name, token_sha256=token_digest(token), created_at=utcnow()))
+    record(session, user, "user.token", "user", user.id, {"name": name})
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        raise NotFound(_l("No user is called %(name)s.", name=username))
+    return user

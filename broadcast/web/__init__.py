@@ -1,0 +1,25 @@
+"""The web layer: HTML pages for people and the JSON API under /api/v1.
+
+Handlers parse, call one service, and serialize; domain errors become responses in broadcast.errors.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g
+
+from broadcast.web import api, auth, helpers, ui
+
+
+def init_app(app: Flask) -> None:
+    auth.init_app(app)
+    helpers.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(ui.bp)
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()

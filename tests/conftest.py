@@ -1,0 +1,111 @@
+"""Shared fixtures: settings in a temporary instance folder, real databases, the app and its clients."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from broadcast import create_app, load_settings
+from broadcast.db.engine import Database
+from broadcast.db.models import Base
+from tests.services import POSTGRES_URL, unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    admin_url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+    name = f"radio_test_{secrets.token_hex(4)}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means it is absent
+        engine.dispose()
+        unavailable(f"PostgreSQL at {admin_url.render_as_string()} is not reachable ({type(exc).__name__})")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_database(postgres_server_url) -> Database:
+    database = Database(postgres_server_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+def _truncate(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request, tmp_path) -> Database:
+    """A migrated, empty database: a new SQLite file, or the run's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'test.db'}")
+        database.upgrade()
+        yield database
+        database.dispose()
+    else:
+        database = request.getfixturevalue("_postgres_database")
+        _truncate(database)
+        yield database
+
+
+@pytest.fixture
+def session(database):
+    with database.sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path, database):
+    return load_settings(instance_path=tmp_path / "instance", database_url=database.url)
+
+
+@pytest.fixture
+def app(settings, database):
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["database"].dispose()
+
+
+@pytest.fixture
+def seeded(app):
+    """The demo data: both area structures, one user per role, four stations."""
+    from broadcast.services import demo
+
+    with app.app_context(), app.extensions["database"].sessions() as session:
+        list(demo.seed(session))
+    return app
+
+
+@pytest.fixture
+def client(seeded):
+    return seeded.test_client()
+
+
+def csrf_from(html: bytes | str) -> str:
+    if isinstance(html, bytes):
+        html = html.decode()
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, username: str, password: str = "demo-2026"):
+    token = csrf_from(client.get("/login").data)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
