@@ -51,6 +51,9 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+REQUEST_PARTS = {"json", "query", "form", "headers", "cookies", "files", "view_args", "path"}
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -101,11 +104,17 @@ def register_error_handlers(app: Flask) -> None:
     def _http(error: HTTPException):
         data = getattr(error, "data", None) or {}
         errors = data.get("messages") or data.get("errors")
-        if isinstance(errors, dict) and "json" in errors and len(errors) == 1:
-            errors = errors["json"]
+        if isinstance(errors, dict) and errors and set(errors) <= REQUEST_PARTS:
+            # webargs groups by request part; clients want field -> messages.
+            flat: dict = {}
+            for part, found in errors.items():
+                flat.update(found if isinstance(found, dict) else {part: found})
+            errors = flat
         message = data.get("message") or _http_message(error)
         headers = dict(data.get("headers") or {})
         if error.code == 422 and errors:
             message = _("The data sent is not valid.")
+        elif error.code == 400 and errors and "json" in errors:
+            message = _("The request body is not valid JSON.")
         return error_response(error.code or 500, error.name.lower().replace(" ", "_"), str(message),
                               errors=errors, headers=headers)

@@ -97,7 +97,7 @@ def link_successions(session: Session) -> int:
         select(Area).where(Area.structure == Structure.CURRENT, Area.level == Level.COMMUNE))}
     if not legacy or not current:
         return 0
-    have = set(session.execute(select(AreaSuccession.legacy_id, AreaSuccession.current_id)).tuples())
+    have = {(old, new) for old, new in session.execute(select(AreaSuccession.legacy_id, AreaSuccession.current_id))}
     added = 0
     for province in session.scalars(select(Area).where(Area.structure == Structure.CURRENT,
                                                         Area.level == Level.PROVINCE)):
