@@ -103,7 +103,8 @@ def client(seeded):
 def csrf_from(html: bytes | str) -> str:
     if isinstance(html, bytes):
         html = html.decode()
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
 
 
 def log_in(client, username: str, password: str = "demo-2026"):

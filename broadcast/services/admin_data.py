@@ -7,15 +7,14 @@ correspondence. Nothing here touches our database.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import vietnamadminunits
-from vietnamadminunits.database import query
 
 LEGACY_TABLE = "admin_units_legacy"
 CURRENT_TABLE = "admin_units"
@@ -41,6 +40,22 @@ class Province:
     name: str
     short_name: str
     key: str
+
+
+@cache
+def _data_dir() -> Path:
+    # Located without importing the package: its __init__ builds address parsers we do not use (~1 s).
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the vietnamadminunits package is not installed (see requirements.txt)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def query(sql: str, params: tuple = ()) -> list[dict]:
+    """Rows of the package's own SQLite data set, opened read-only."""
+    with sqlite3.connect(f"file:{_data_dir() / 'dataset.db'}?mode=ro", uri=True) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params)]
 
 
 def fold(text: str) -> str:
@@ -86,14 +101,8 @@ def suggest_provinces(structure: str, text: str, limit: int = 3) -> list[str]:
 
 def units(structure: str, province_code: str) -> list[Unit]:
     """The province itself, then (legacy) its districts, then its communes, in code order."""
-    if structure == "legacy":
-        rows = query(
-            f"SELECT * FROM [{LEGACY_TABLE}] WHERE provinceCode = '{province_code}' ORDER BY wardCode"  # noqa: S608
-        )
-    else:
-        rows = query(
-            f"SELECT * FROM [{CURRENT_TABLE}] WHERE provinceCode = '{province_code}' ORDER BY wardCode"  # noqa: S608
-        )
+    rows = query(f"SELECT * FROM [{_table(structure)}] WHERE provinceCode = ? ORDER BY wardCode",  # noqa: S608
+                 (province_code,))
     if not rows:
         return []
     first = rows[0]
@@ -122,8 +131,7 @@ def units(structure: str, province_code: str) -> list[Unit]:
 
 @cache
 def _correspondence() -> dict:
-    path = Path(vietnamadminunits.__file__).parent / "data" / "converter_2025.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((_data_dir() / "converter_2025.json").read_text(encoding="utf-8"))
 
 
 def successors(current_province_key: str) -> list[tuple[str, str, bool]]:

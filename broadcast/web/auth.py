@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
     def _unauthorized():
         if request.path.startswith("/api/"):
             raise Unauthenticated(_l("Log in, or send a valid token in the Authorization header."))
+        flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(url_for("ui.login", next=request.full_path.rstrip("?")))
 
     @app.before_request

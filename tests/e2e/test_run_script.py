@@ -1,0 +1,264 @@
+"""scripts/run end to end: it sets up, seeds the demo, serves, stops cleanly with its scheduler, and keeps the data.
+
+The real script runs in its own process group on a free loopback port with a temporary instance folder;
+every process it starts is stopped before the test ends, also when an assertion fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from html.parser import HTMLParser
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from tests.services import free_port, port_open
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / "scripts" / "run"
+FLASK = ROOT / ".venv" / "bin" / "flask"
+PASSWORD = "demo-2026"
+STATIONS = {"HG1-01", "HG1-02", "HG2-01", "DV-01"}
+START_LIMIT_S = 120
+STOP_LIMIT_S = 20
+
+
+def _env(instance: Path, port: int | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    # The service's own defaults: SQLite in the instance folder, whatever the calling shell has set.
+    for name in ("DATABASE_URL", "AUDIO_DIR", "SECRET_KEY"):
+        env.pop(name, None)
+    env["INSTANCE_PATH"] = str(instance)
+    env["HOST"] = "127.0.0.1"
+    if port is not None:
+        env["PORT"] = str(port)
+    return env
+
+
+def _tail(log: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_group_gone(pgid: int, limit_s: float) -> bool:
+    deadline = time.monotonic() + limit_s
+    while _group_alive(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _group_members(pgid: int) -> str:
+    result = subprocess.run(["ps", "-ww", "-o", "pid,ppid,pgid,stat,args", "-g", str(pgid)],
+                            capture_output=True, text=True, check=False)
+    return result.stdout.strip()
+
+
+class Service:
+    """One run of scripts/run: its process group, port and log."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, log: Path):
+        self.proc = proc
+        self.pgid = proc.pid  # start_new_session: the script leads its own session and process group
+        self.port = port
+        self.log = log
+        self.base = f"http://127.0.0.1:{port}"
+        self.stopped = False
+
+    def wait_until_healthy(self) -> dict:
+        deadline = time.monotonic() + START_LIMIT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"scripts/run exited with {self.proc.returncode} before serving:\n{_tail(self.log)}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=2) as response:
+                    if response.status == 200:
+                        return json.load(response)
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.5)
+        pytest.fail(f"no answer from {self.base}/api/v1/health within {START_LIMIT_S} s:\n{_tail(self.log)}")
+
+    def stop(self, *, script_only: bool = False) -> None:
+        """SIGTERM to the whole group (as Ctrl+C does), or to the script alone (as systemd or a container
+        runtime does); either way the script, gunicorn and the scheduler must all be gone."""
+        if script_only:
+            self.proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(self.pgid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=STOP_LIMIT_S)
+        except subprocess.TimeoutExpired:
+            members = _group_members(self.pgid)
+            self.kill()
+            pytest.fail(f"scripts/run did not stop within {STOP_LIMIT_S} s of SIGTERM; still running:\n{members}\n"
+                        f"{_tail(self.log)}")
+        # The orphans of the script (gunicorn, the scheduler) are reaped by init a moment after they exit.
+        if not _wait_group_gone(self.pgid, 10):
+            members = _group_members(self.pgid)
+            self.kill()
+            pytest.fail(f"processes of scripts/run outlived it after SIGTERM:\n{members}\n{_tail(self.log)}")
+        self.stopped = True
+        assert not port_open("127.0.0.1", self.port), f"port {self.port} still accepts connections after the stop"
+
+    def kill(self) -> None:
+        """Last resort, no assertions: SIGKILL whatever is left of the group."""
+        if self.stopped:
+            return
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=STOP_LIMIT_S)
+        except subprocess.TimeoutExpired:
+            pass
+        _wait_group_gone(self.pgid, STOP_LIMIT_S)
+        self.stopped = True
+
+
+@contextmanager
+def run_script(tmp_path: Path, instance: Path, name: str):
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(RUN)], cwd=tmp_path, env=_env(instance, port), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    service = Service(proc, port, log)
+    try:
+        yield service
+    finally:
+        service.kill()
+
+
+class _CsrfField(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.token: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name") == "csrf_token":
+            self.token = attrs.get("value")
+
+
+def _opener(jar: CookieJar | None = None) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar if jar is not None else CookieJar()))
+
+
+def _get(opener, url: str) -> tuple[str, str]:
+    with opener.open(url, timeout=10) as response:
+        return urlsplit(response.url).path, response.read().decode("utf-8")
+
+
+def log_in(opener, base: str, username: str, password: str = PASSWORD) -> tuple[str, str]:
+    """Log in through the HTML form; returns the path and page the browser would end on."""
+    _, page = _get(opener, f"{base}/login")
+    parser = _CsrfField()
+    parser.feed(page)
+    assert parser.token, "the login form has no csrf_token field"
+    body = urlencode({"username": username, "password": password, "csrf_token": parser.token}).encode()
+    request = urllib.request.Request(f"{base}/login", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with opener.open(request, timeout=10) as response:
+        return urlsplit(response.url).path, response.read().decode("utf-8")
+
+
+def flask_cli(instance: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = _env(instance) | (extra_env or {})
+    return subprocess.run([str(FLASK), "--app", "broadcast", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
+    instance = tmp_path / "instance"
+    jar = CookieJar()
+
+    # First start: a fresh instance folder.
+    with run_script(tmp_path, instance, "first") as service:
+        health = service.wait_until_healthy()
+        assert health["status"] == "ok"
+        assert health["database"] == "ok"
+
+        banner = service.log.read_text(encoding="utf-8", errors="replace")
+        assert f"http://127.0.0.1:{service.port}/" in banner
+        for username in ("admin", "bientap", "pheduyet", "vanhanh"):
+            assert username in banner, f"the banner does not list the demo login {username}"
+        assert PASSWORD in banner
+        # The background scheduler runs in the script's group, next to gunicorn.
+        members = _group_members(service.pgid)
+        assert "jobs run" in members, members
+        assert "gunicorn" in members, members
+
+        opener = _opener(jar)
+        try:
+            log_in(_opener(), service.base, "bientap", "not-the-password")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+        else:
+            pytest.fail("a wrong password was accepted")
+
+        path, page = log_in(opener, service.base, "bientap")
+        assert path == "/"
+        for code in STATIONS:
+            assert code in page
+
+        with urllib.request.urlopen(f"{service.base}/api/v1/openapi.json", timeout=10) as response:
+            assert response.headers.get_content_type() == "application/json"
+            spec = json.load(response)
+        assert "paths" in spec
+        assert "/api/v1/health" in spec["paths"]
+
+        service.stop()
+
+    assert (instance / "broadcast.db").is_file()
+    # Something made while the service is down must still be there after the next start.
+    created = flask_cli(instance, "users", "create", "--username", "kiemtra", "--role", "editor", "--scope", "08",
+                        extra_env={"NEW_USER_PASSWORD": "kiem-tra-2026"})
+    assert created.returncode == 0, created.stderr
+
+    # Second start on the same instance folder: the data, and the session key, are kept.
+    with run_script(tmp_path, instance, "second") as service:
+        service.wait_until_healthy()
+
+        # The session cookie from the first run still opens the dashboard: same secret key, same accounts.
+        path, page = _get(_opener(jar), f"{service.base}/")
+        assert path == "/"
+        assert "HG1-01" in page
+
+        path, page = log_in(_opener(), service.base, "bientap")
+        assert path == "/"
+        assert "HG1-01" in page
+        path, page = log_in(_opener(), service.base, "kiemtra", "kiem-tra-2026")
+        assert path == "/", "the account created between the two runs is gone"
+
+        assert (instance / "broadcast.db").is_file()
+        listed = flask_cli(instance, "stations", "list")
+        assert listed.returncode == 0, listed.stderr
+        lines = listed.stdout.splitlines()
+        assert len(lines) == 4, listed.stdout
+        assert {line.split("\t")[0] for line in lines} == STATIONS
+
+        service.stop(script_only=True)
