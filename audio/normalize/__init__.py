@@ -1,0 +1,51 @@
+"""Vietnamese text normalization: written text in, the exact words a speech engine should read out.
+
+The rules run in a fixed order because later rules must not see what earlier ones own: document
+numbers before dates and fractions (485/BC-UBND is not a fraction), dates before fractions (3/2 is
+the third of February, 193/193 is not a date), times and money before plain numbers, and the tone
+marks last so that lexicon expansions get the same placement as the editor's text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from .calendar import read_dates, read_times
+from .documents import read_document_numbers
+from .lexicon import BUILT_IN_LEXICON, expand_abbreviations, merged_lexicon
+from .numbers import read_integer, read_number, spell_numbers
+from .quantities import read_fractions, read_money, read_ordinals, read_percent_signs, read_ranges
+from .tones import normalize_tones
+
+__all__ = ["BUILT_IN_LEXICON", "normalize", "normalize_tones", "read_integer", "read_number"]
+
+_SYMBOLS = {"&": " và "}
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" +([.,;:?!])")
+
+
+def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
+    """Rewrite Vietnamese text into speakable words, keeping sentence punctuation and capitals.
+
+    `lexicon` adds abbreviations to the built-in ones (and replaces them on the same key);
+    keys match whole words, case-sensitively.
+    """
+    words = merged_lexicon(lexicon)
+    text = unicodedata.normalize("NFC", text)
+    text = read_document_numbers(text, words)
+    text = read_dates(text)
+    text = read_times(text)
+    text = read_money(text)
+    text = read_ordinals(text)
+    text = read_ranges(text)
+    text = read_fractions(text)
+    text = spell_numbers(text)
+    text = read_percent_signs(text)
+    text = expand_abbreviations(text, words)
+    for symbol, spoken in _SYMBOLS.items():
+        text = text.replace(symbol, spoken)
+    text = normalize_tones(text)
+    text = _SPACES.sub(" ", text)
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text).strip()

@@ -1,0 +1,102 @@
+"""Dates and clock times read the way a Vietnamese announcer says them."""
+
+from __future__ import annotations
+
+import re
+
+from .numbers import read_integer
+
+# A date already introduced by "ngày" (or "mùng"/"mồng") must not get a second "ngày".
+_DAY_WORD = r"(?:(?P<day_word>(?i:ngày|mùng|mồng))\s+)?"
+_FULL_DATE = re.compile(
+    _DAY_WORD + r"(?<![\d/.])(?P<d>\d{1,2})(?P<sep>[/-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?![\d/])"
+)
+_DAY_RANGE = re.compile(
+    _DAY_WORD + r"(?<![\d/.])(?P<d1>\d{1,2})\s?[-–]\s?(?P<d2>\d{1,2})/(?P<m>\d{1,2})(?:/(?P<y>\d{4}))?(?![\d/])"
+)
+_DAY_MONTH = re.compile(_DAY_WORD + r"(?<![\d/.,])(?P<d>\d{1,2})/(?P<m>\d{1,2})(?![\d/]|,\d)")
+_MONTH_YEAR = re.compile(r"(?:(?P<month_word>(?i:tháng))\s+)?(?<![\d/.])(?P<m>\d{1,2})/(?P<y>\d{4})(?![\d/])")
+
+# "7g15" is a common spelling of 7h15, but a bare "5g" is five grams, so "g" needs its minutes.
+_CLOCK_H = re.compile(r"(?<![\w.,])(?P<h>\d{1,2})(?:h(?P<min>\d{2})?|g(?=\d{2})(?P<min_g>\d{2}))(?:p|')?(?!\w)")
+_TIME_SPAN_DASH = re.compile(r"(?:(?<=giờ)|(?<=phút))\s?[-–]\s?(?=\w+ )")
+_CLOCK_COLON = re.compile(r"(?<![\w.,:])(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?(?![\w:])")
+
+
+def _valid(day: int, month: int) -> bool:
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def month_words(month: int) -> str:
+    """Name a month: "tháng tư" (never "tháng bốn"), otherwise the cardinal."""
+    return "tháng tư" if month == 4 else f"tháng {read_integer(month)}"
+
+
+def _day_words(match: re.Match[str], day: int) -> str:
+    return f"{match.group('day_word') or 'ngày'} {read_integer(day)}"
+
+
+def _year_words(year: str | None) -> str:
+    return f" năm {read_integer(int(year))}" if year else ""
+
+
+def _full_date(match: re.Match[str]) -> str:
+    day, month = int(match["d"]), int(match["m"])
+    if not _valid(day, month):
+        return match.group()
+    return f"{_day_words(match, day)} {month_words(month)}{_year_words(match['y'])}"
+
+
+def _day_range(match: re.Match[str]) -> str:
+    first, last, month = int(match["d1"]), int(match["d2"]), int(match["m"])
+    if not (_valid(first, month) and _valid(last, month) and first < last):
+        return match.group()
+    return f"{_day_words(match, first)} đến {read_integer(last)} {month_words(month)}{_year_words(match['y'])}"
+
+
+def _month_year(match: re.Match[str]) -> str:
+    month = int(match["m"])
+    if not 1 <= month <= 12:
+        return match.group()
+    spoken = month_words(month)
+    if match["month_word"]:
+        spoken = match["month_word"] + spoken.removeprefix("tháng")
+    return f"{spoken}{_year_words(match['y'])}"
+
+
+def read_dates(text: str) -> str:
+    """Read 13/12/2019, 25-26/12, 3/2 and 12/2019 as dates; impossible dates are left for fractions."""
+    # Day ranges first: in "25-26/12/2023" the full-date rule would otherwise take "26/12/2023" alone.
+    text = _DAY_RANGE.sub(_day_range, text)
+    text = _FULL_DATE.sub(_full_date, text)
+    text = _MONTH_YEAR.sub(_month_year, text)
+    return _DAY_MONTH.sub(_full_date_no_year, text)
+
+
+def _full_date_no_year(match: re.Match[str]) -> str:
+    day, month = int(match["d"]), int(match["m"])
+    if not _valid(day, month):
+        return match.group()
+    return f"{_day_words(match, day)} {month_words(month)}"
+
+
+def _clock(match: re.Match[str]) -> str:
+    groups = match.groupdict()
+    hour, minute = int(match["h"]), int(groups.get("min") or groups.get("min_g") or 0)
+    second = int(groups.get("s") or 0)
+    if hour > 24 or minute > 59 or second > 59:
+        return match.group()
+    spoken = f"{read_integer(hour)} giờ"
+    if minute:
+        spoken += f" {read_integer(minute)} phút"
+    if second:
+        spoken += f" {read_integer(second)} giây"
+    return spoken
+
+
+def read_times(text: str) -> str:
+    """Read 17h30, 7h, 7g15, 14:30(:05) and spans such as 7h00-9h30 as clock times."""
+    text = _CLOCK_H.sub(_clock, text)
+    text = _CLOCK_COLON.sub(_clock, text)
+    # "7h00-9h30" is a time span: the dash left between two readings means "đến".
+    return _TIME_SPAN_DASH.sub(" đến ", text)
