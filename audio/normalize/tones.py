@@ -3,7 +3,8 @@
 The same syllable is typed two ways: the older convention puts the mark on the first vowel of an
 open "oa", "oe", "uy" (hòa, thủy, Ủy), the newer one on the second (hoà, thuỷ, Uỷ). Speech engines
 read both, but the text hash that keys the render cache and what editors see must not depend on which
-keyboard typed it, so we rewrite every syllable to one convention: the newer one by default.
+keyboard typed it, so we rewrite every syllable to one convention: by default the older one, which
+official documents (Ủy ban, hòa giải) and our abbreviation lexicon use.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _tone_position(bare: str, start: int, end: int, style: str) -> int:
     return start
 
 
-def place_tone(word: str, style: str = NEW_STYLE) -> str:
+def place_tone(word: str, style: str = OLD_STYLE) -> str:
     """Move the tone mark of one syllable to its conventional vowel; other words come back unchanged."""
     decomposed = unicodedata.normalize("NFD", word)
     tones = [ch for ch in decomposed if ch in TONE_MARKS]
@@ -69,7 +70,7 @@ def place_tone(word: str, style: str = NEW_STYLE) -> str:
     return unicodedata.normalize("NFC", marked)
 
 
-def normalize_tones(text: str, style: str = NEW_STYLE) -> str:
+def normalize_tones(text: str, style: str = OLD_STYLE) -> str:
     """NFC-compose `text` and give every Vietnamese syllable the same tone-mark placement."""
     composed = unicodedata.normalize("NFC", text)
     return _SYLLABLE.sub(lambda m: place_tone(m.group(), style), composed)

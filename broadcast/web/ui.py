@@ -37,7 +37,11 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = users.authenticate(db(), form.username.data, form.password.data)
+        try:
+            user = users.authenticate(db(), form.username.data, form.password.data)
+        except users.AccountLocked as locked:
+            form.password.errors.append(str(locked.message))
+            return render_template("login.html", form=form), locked.status
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))

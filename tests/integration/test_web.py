@@ -98,3 +98,11 @@ def test_logout_needs_post_with_csrf(client):
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_locked_account_is_told_when_to_retry(client):
+    for _ in range(5):
+        assert log_in(client, "vanhanh", "wrong-password").status_code == 401
+    response = log_in(client, "vanhanh")
+    assert response.status_code == 429
+    assert "Tài khoản bị tạm khóa" in response.get_data(as_text=True)
