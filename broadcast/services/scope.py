@@ -10,9 +10,13 @@ from broadcast.errors import Forbidden
 from broadcast.i18n import _l
 
 
+def covers_everything(user: User) -> bool:
+    return user.role is Role.ADMIN and user.scope_area_id is None
+
+
 def covers(user: User, area: Area) -> bool:
     """True when ``area`` lies in the user's subtree (admins cover everything)."""
-    if user.role is Role.ADMIN and user.scope_area_id is None:
+    if covers_everything(user):
         return True
     scope = user.scope_area
     return scope is not None and area.path.startswith(scope.path)
@@ -29,7 +33,7 @@ def require_role(user: User, *roles: Role) -> None:
 
 
 def limit_areas(user: User, query: Select) -> Select:
-    if user.role is Role.ADMIN and user.scope_area_id is None:
+    if covers_everything(user):
         return query
     if user.scope_area is None:
         return query.where(False)

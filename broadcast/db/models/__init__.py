@@ -3,7 +3,7 @@
 from .areas import Area, AreaSuccession, Level, Structure
 from .audit import AuditLog
 from .base import Base, utcnow
-from .content import AudioAsset, ItemClass, ItemStatus, NewsItem
+from .content import AudioAsset, ContentSource, ItemClass, ItemStatus, LexiconEntry, NewsItem, RenderState
 from .delivery import (
     Confirmation,
     ConfirmationStatus,
@@ -18,7 +18,8 @@ from .users import ApiToken, Role, User
 
 __all__ = [
     "ApiToken", "Area", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
-    "ConfirmationStatus", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "Level", "NewsItem",
+    "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "LexiconEntry",
+    "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "Role", "Slot", "Station", "StationStatus", "Structure", "User", "utcnow",
 ]

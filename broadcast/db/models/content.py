@@ -29,6 +29,20 @@ class ItemClass(enum.StrEnum):
     EMERGENCY = "emergency"
 
 
+class RenderState(enum.StrEnum):
+    """Where an item's broadcast-ready audio stands."""
+
+    NONE = "none"  # nothing to render yet (a draft, or a recording still to upload)
+    PENDING = "pending"  # waiting for the render job
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ContentSource(enum.StrEnum):
+    SPEECH = "speech"  # read from the text by a speech engine
+    RECORDING = "recording"  # an uploaded recording (Mông, Tày, Dao, Nùng programmes have no voice)
+
+
 class AudioAsset(Base):
     """A broadcast-ready audio file, stored once under its SHA-256."""
 
@@ -63,8 +77,36 @@ class NewsItem(Timestamped, Base):
     owner_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
     audio_asset_id: Mapped[int | None] = mapped_column(ForeignKey("audio_assets.id", ondelete="SET NULL"))
     estimated_duration_ms: Mapped[int | None]
+    content_source: Mapped[ContentSource] = mapped_column(str_enum(ContentSource), default=ContentSource.SPEECH)
+    render_state: Mapped[RenderState] = mapped_column(str_enum(RenderState), default=RenderState.NONE, index=True)
+    # Set when the configured engine failed and the fallback read the item; shown to the editor.
+    render_warning: Mapped[str | None] = mapped_column(Text)
+    render_error: Mapped[str | None] = mapped_column(Text)
+    rendered_engine: Mapped[str | None] = mapped_column(String(20))
+    rendered_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     owner_area: Mapped[Area | None] = relationship()
     audio_asset: Mapped[AudioAsset | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+    @property
+    def duration_ms(self) -> int | None:
+        """The measured duration once rendered, else the estimate."""
+        return self.audio_asset.duration_ms if self.audio_asset is not None else self.estimated_duration_ms
+
+
+class LexiconEntry(Timestamped, Base):
+    """How an abbreviation or a name is read aloud; editors maintain these beside the built-in lexicon."""
+
+    __tablename__ = "lexicon_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(60), unique=True)
+    reading: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(300))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
