@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _PERCENT = re.compile(r"^([+-])(\d{1,3})%$")
+_HERTZ = re.compile(r"^([+-])(\d{1,3})Hz$")
 MIN_RATE_PERCENT = -50
 MAX_RATE_PERCENT = 100
 
@@ -14,6 +15,15 @@ def parse_percent(value: str) -> int:
     match = _PERCENT.match(value.strip())
     if not match:
         raise ValueError(f"{value!r} is not a relative percentage such as +10% or -20%")
+    number = int(match.group(2))
+    return -number if match.group(1) == "-" else number
+
+
+def parse_hertz(value: str) -> int:
+    """``"+5Hz"`` -> 5, ``"-10Hz"`` -> -10; ValueError for anything else."""
+    match = _HERTZ.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a relative pitch such as +5Hz or -10Hz")
     number = int(match.group(2))
     return -number if match.group(1) == "-" else number
 

@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        # A little above the upload limit, so the upload check (not the server) names the limit.
+        MAX_CONTENT_LENGTH=(settings.upload_max_mb + 1) * 1024 * 1024,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"),

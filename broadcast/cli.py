@@ -43,6 +43,7 @@ users_cli = AppGroup("users", help="People and their API tokens.")
 stations_cli = AppGroup("stations", help="Loudspeaker stations.")
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
 jobs_cli = AppGroup("jobs", help="The job scheduler.")
+items_cli = AppGroup("items", help="News items and their audio.")
 
 
 @db_cli.command("upgrade")
@@ -150,6 +151,38 @@ def demo_seed(session: Session):
         click.echo(line)
 
 
+@items_cli.command("render")
+@click.option("--all", "render_all", is_flag=True, help="Queue every approved speech item again first.")
+@click.option("--limit", type=int, default=10_000, show_default=True)
+@with_session
+def items_render(session: Session, render_all: bool, limit: int):
+    """Render the items waiting for audio now, with a progress bar (the scheduler does this by itself)."""
+    from sqlalchemy import func, select, update
+
+    from broadcast.audio_setup import audio_tools
+    from broadcast.db.models import ContentSource, ItemStatus, NewsItem, RenderState
+    from broadcast.services import rendering
+
+    if render_all:
+        session.execute(update(NewsItem).where(NewsItem.status == ItemStatus.APPROVED,
+                                               NewsItem.content_source == ContentSource.SPEECH)
+                        .values(render_state=RenderState.PENDING))
+        session.commit()
+    waiting = session.scalar(select(func.count(NewsItem.id)).where(NewsItem.render_state == RenderState.PENDING))
+    tools = audio_tools(current_app.extensions["settings"])
+    failed = 0
+    with click.progressbar(length=min(waiting, limit), label=_("Rendering"), show_pos=True) as bar:
+        def advance(item):
+            nonlocal failed
+            failed += item.render_state is RenderState.FAILED
+            bar.update(1)
+
+        rendering.render_pending(session, tools, limit=limit, progress=advance)
+    click.echo(_("Rendered %(done)s items; %(failed)s failed.", done=min(waiting, limit) - failed, failed=failed))
+    if failed:
+        sys.exit(1)
+
+
 @jobs_cli.command("run")
 def jobs_run():
     """Run the job scheduler in the foreground (one process for the whole service)."""
@@ -160,5 +193,5 @@ def jobs_run():
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli):
+    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli, items_cli):
         app.cli.add_command(group)

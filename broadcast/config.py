@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     tts_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
     tts_fallback_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
+    # Voice of the configured engine; empty: the engine's own default (espeak-ng "vi").
+    tts_voice: str = ""
+    # Per-engine options, e.g. in config.toml: [tts_options] url = "https://tts.example/v1", auth_header = "..."
+    tts_options: dict[str, Any] = Field(default_factory=dict)
+    tts_timeout_s: float = Field(default=20.0, gt=0)
+    tts_retries: int = Field(default=2, ge=0, le=10)
+    # The one format every station receives, and the loudness it is normalized to (EBU R128-style).
+    station_bitrate: str = Field(default="64k", pattern=r"^\d{2,3}k$")
+    station_sample_rate: int = Field(default=44100, ge=8000, le=48000)
+    target_lufs: float = Field(default=-16.0, ge=-40, le=-5)
+    true_peak_db: float = Field(default=-1.0, ge=-9, le=0)
+    upload_max_mb: int = Field(default=200, ge=1)
+    upload_max_minutes: float = Field(default=90, gt=0)
     default_locale: Literal["vi", "en"] = "vi"
     secret_key: str = ""
     # A station that has not been heard from for this long is shown offline.

@@ -8,7 +8,7 @@ default (Vietnamese). Outside a request (CLI, jobs) the default applies.
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
-from flask_babel import Babel, format_datetime, format_time, gettext, lazy_gettext, ngettext
+from flask_babel import Babel, format_datetime, format_decimal, format_time, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
 LOCALES = ("vi", "en")
@@ -17,8 +17,8 @@ babel = Babel()
 _ = gettext
 _l = lazy_gettext
 
-__all__ = ["LOCALES", "_", "_l", "babel", "format_datetime", "format_time", "ngettext", "select_locale",
-           "select_timezone"]
+__all__ = ["LOCALES", "_", "_l", "babel", "format_datetime", "format_decimal", "format_time", "ngettext",
+           "select_locale", "select_timezone"]
 
 
 def select_locale() -> str:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # (id, target, trigger arguments)
 JOBS = (
     ("mark_offline_stations", "broadcast.jobs.tasks:mark_offline_stations", {"trigger": "interval", "seconds": 60}),
+    # Approved items are read aloud ahead of air time; a short interval keeps the editor's wait short.
+    ("render_pending_items", "broadcast.jobs.tasks:render_pending_items", {"trigger": "interval", "seconds": 10}),
 )
 
 

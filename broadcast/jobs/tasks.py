@@ -6,9 +6,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from broadcast.audio_setup import AudioTools, audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
-from broadcast.services import stations
+from broadcast.services import rendering, stations
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +29,20 @@ def mark_offline_stations(now: datetime | None = None) -> int:
     if changed:
         log.info("%d stations went offline", changed)
     return changed
+
+
+@cache
+def _audio_tools(settings_key: str) -> AudioTools:
+    return audio_tools(load_settings())
+
+
+def render_pending_items(limit: int = 20) -> int:
+    """Render the items waiting for audio; returns how many were handled."""
+    settings = load_settings()
+    database = _database(settings.resolved_database_url)
+    tools = _audio_tools(settings.model_dump_json(exclude={"secret_key"}))
+    with database.session() as session:
+        done = rendering.render_pending(session, tools, limit=limit)
+    if done:
+        log.info("rendered %d items", len(done))
+    return len(done)

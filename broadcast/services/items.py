@@ -119,7 +119,7 @@ def create_item(session: Session, user: User, data: ItemFields, *, owner_area: A
     return item
 
 
-def _require_author(user: User, item: NewsItem) -> None:
+def require_author(user: User, item: NewsItem) -> None:
     scope.require_role(user, *AUTHORS)
     if item.owner_area is not None:
         scope.require_area(user, item.owner_area)
@@ -128,7 +128,7 @@ def _require_author(user: User, item: NewsItem) -> None:
 def update_item(session: Session, user: User, item: NewsItem, data: ItemFields, *, engine: str = "espeak"
                 ) -> NewsItem:
     """Change an item; an approved one goes back for approval, since what airs must be what was approved."""
-    _require_author(user, item)
+    require_author(user, item)
     if item.status is ItemStatus.ARCHIVED:
         raise Conflict(_l("An archived item cannot be changed."))
     changes = {name: value for name, value in data.given().items() if getattr(item, name) != value}
@@ -169,7 +169,7 @@ def _transition(session: Session, user: User, item: NewsItem, action: str, allow
 
 
 def submit(session: Session, user: User, item: NewsItem) -> NewsItem:
-    _require_author(user, item)
+    require_author(user, item)
     item.submitted_at = utcnow()
     item.rejection_reason = None
     return _transition(session, user, item, "submit", {ItemStatus.DRAFT, ItemStatus.REJECTED}, ItemStatus.SUBMITTED)
@@ -202,7 +202,7 @@ def reject(session: Session, user: User, item: NewsItem, reason: str) -> NewsIte
 
 def archive(session: Session, user: User, item: NewsItem) -> NewsItem:
     if user.role is not Role.APPROVER:
-        _require_author(user, item)
+        require_author(user, item)
     elif item.owner_area is not None:
         scope.require_area(user, item.owner_area)
     allowed = {ItemStatus.DRAFT, ItemStatus.SUBMITTED, ItemStatus.APPROVED, ItemStatus.REJECTED}
@@ -211,7 +211,7 @@ def archive(session: Session, user: User, item: NewsItem) -> NewsItem:
 
 def request_render(session: Session, user: User, item: NewsItem) -> NewsItem:
     """Queue a speech item for rendering now (e.g. so the editor can listen before submitting)."""
-    _require_author(user, item)
+    require_author(user, item)
     if item.content_source is not ContentSource.SPEECH:
         raise Conflict(_l("Only items read by a voice are rendered; this one is a recording."))
     if item.render_state is not RenderState.READY:

@@ -54,6 +54,8 @@ class AudioAsset(Base):
     duration_ms: Mapped[int]
     mime_type: Mapped[str] = mapped_column(String(40), default="audio/mpeg")
     origin: Mapped[str] = mapped_column(String(20), doc="tts, upload or filler")
+    # For speech: a hash of engine, voice, rate, text and station format, so the same reading is reused.
+    render_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -29,6 +29,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lexicon_entries')),
     sa.UniqueConstraint('term', name=op.f('uq_lexicon_entries_term'))
     )
+    with op.batch_alter_table('audio_assets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('render_key', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_audio_assets_render_key'), ['render_key'])
+
     with op.batch_alter_table('news_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('content_source', sa.Enum('speech', 'recording', name='contentsource', native_enum=False, create_constraint=True), server_default='speech', nullable=False))
         batch_op.add_column(sa.Column('render_state', sa.Enum('none', 'pending', 'ready', 'failed', name='renderstate', native_enum=False, create_constraint=True), server_default='none', nullable=False))
@@ -45,6 +49,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('audio_assets', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_audio_assets_render_key'), type_='unique')
+        batch_op.drop_column('render_key')
+
     with op.batch_alter_table('news_items', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_news_items_approved_by_id_users'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_news_items_render_state'))
