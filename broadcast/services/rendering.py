@@ -117,7 +117,8 @@ def attach_recording(session: Session, user: User, item: NewsItem, upload: Path,
         raise error(_upload_message(exc.reason, tools), field="file", details={"reason": exc.reason}) from None
     tools.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tools.work_dir) as work:
-        prepared = prepare(upload, tools.station_format, Path(work) / f"upload{tools.station_format.suffix}")
+        prepared = prepare(upload, tools.station_format, Path(work) / f"upload{tools.station_format.suffix}",
+                           verify=True)
         asset = _asset_for(session, tools, prepared.path, prepared.duration_ms, "upload", None)
     reopened = item.status is ItemStatus.APPROVED
     if reopened:

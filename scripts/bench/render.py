@@ -40,8 +40,8 @@ def bulletin(quick: bool) -> str:
     return f"{text}\n\nXin nhắc lại bản tin.\n\n{text}"
 
 
-def ours(instance: Path, text: str) -> tuple[float, float, int]:
-    """Seconds for the first render, for a second identical one, and the audio's duration in ms."""
+def ours(instance: Path, text: str) -> tuple[float, float, int, Path]:
+    """Seconds for the first render, for a second identical one, the audio's duration in ms and its file."""
     settings = load_settings(instance_path=instance, database_url=f"sqlite:///{instance / 'bench.db'}")
     app = create_app(settings)
     database = app.extensions["database"]
@@ -59,8 +59,17 @@ def ours(instance: Path, text: str) -> tuple[float, float, int]:
             times.append(time.perf_counter() - start)
             assert item.render_state is RenderState.READY, item.render_error
         duration_ms = item.audio_asset.duration_ms
+        path = tools.store.path_for(item.audio_asset.sha256)
     database.dispose()
-    return times[0], times[1], duration_ms
+    return times[0], times[1], duration_ms, path
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's own meter."""
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
+                          "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    return (float(re.findall(r"I:\s+(-?[\d.]+) LUFS", out)[-1]),
+            float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", out)[-1]))
 
 
 def floor(work: Path, text: str, bitrate: str, rate: int, target_lufs: float, peak_db: float) -> float:
@@ -69,9 +78,7 @@ def floor(work: Path, text: str, bitrate: str, rate: int, target_lufs: float, pe
     wav, mp3 = work / "floor.wav", work / "floor.mp3"
     start = time.perf_counter()
     subprocess.run(["espeak-ng", "-v", "vi", "--stdin", "-w", str(wav)], input=spoken.encode(), check=True)
-    measured = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(wav), "-af", "ebur128=peak=true",
-                               "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
-    integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", measured)[-1])
+    integrated, _ = ebur128(wav)
     gain = target_lufs - integrated
     limit = 10 ** (peak_db / 20)
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-af",
@@ -87,7 +94,8 @@ def main() -> None:
     text = bulletin(args.quick)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        first, second, duration_ms = ours(work / "instance", text)
+        first, second, duration_ms, rendered = ours(work / "instance", text)
+        lufs, peak = ebur128(rendered)  # outside the timing: the result must also be right
         settings = load_settings(instance_path=work / "instance")
         floor_s = floor(work, text, settings.station_bitrate, settings.station_sample_rate, settings.target_lufs,
                         settings.true_peak_db)
@@ -96,7 +104,7 @@ def main() -> None:
     print(f"ours: first render {first:.2f} s, second (cached) {second:.3f} s; floor (plain tools) {floor_s:.2f} s")
     print(f"RESULT x_realtime={duration_ms / 1000 / first:.1f} ratio_vs_cli={first / floor_s:.2f} "
           f"cached_ratio={second / first:.4f} audio_s={duration_ms / 1000:.1f} ours_s={first:.2f} "
-          f"floor_s={floor_s:.2f}")
+          f"floor_s={floor_s:.2f} lufs={lufs:.1f} true_peak_db={peak:.1f}")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,16 @@ def test_loudness_reaches_target_with_true_peak_under_ceiling(sources, prepared,
     assert result.loudness.true_peak_db <= FMT.true_peak_db + TP_TOLERANCE
 
 
+@pytest.mark.parametrize("name", ["loud_speech.wav", "noise_stereo_48k.wav"])
+def test_verified_preparation_measures_the_written_file(sources, tmp_path, name):
+    result = prepare(sources / name, FMT, tmp_path / "verified.mp3", verify=True)
+    integrated, true_peak = fx.ebur128(result.path)
+    assert result.verified is True
+    assert integrated == pytest.approx(FMT.target_lufs, abs=LU_TOLERANCE)
+    assert true_peak <= FMT.true_peak_db + TP_TOLERANCE
+    assert result.loudness.integrated_lufs == pytest.approx(integrated, abs=0.15)
+
+
 @pytest.mark.parametrize("name", ["speech.wav", "noise_stereo_48k.wav", "quiet_speech.mp3"])
 def test_output_is_in_the_station_format(prepared, name):
     result = prepared(name)
