@@ -25,7 +25,7 @@ class AudioTools:
     max_upload_seconds: float
 
 
-def _engine(settings: Settings, name: str) -> SpeechEngine:
+def speech_engine(settings: Settings, name: str) -> SpeechEngine:
     """``tts_options`` holds one table per engine: ``[tts_options.http] url = "..."``."""
     given = settings.tts_options.get(name)
     options = dict(given) if isinstance(given, dict) else {}
@@ -36,10 +36,10 @@ def _engine(settings: Settings, name: str) -> SpeechEngine:
 
 
 def audio_tools(settings: Settings) -> AudioTools:
-    primary = _engine(settings, settings.tts_engine)
+    primary = speech_engine(settings, settings.tts_engine)
     fallback = None
     if settings.tts_fallback_engine != settings.tts_engine:
-        fallback = _engine(settings, settings.tts_fallback_engine)
+        fallback = speech_engine(settings, settings.tts_fallback_engine)
     return AudioTools(
         renderer=SpeechRenderer(primary, settings.instance_path / "speech-cache", fallback=fallback),
         default_voice=settings.tts_voice or primary.default_voice,

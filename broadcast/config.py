@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     tts_fallback_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
     # Voice of the configured engine; empty: the engine's own default (espeak-ng "vi").
     tts_voice: str = ""
-    # Per-engine options, e.g. in config.toml: [tts_options] url = "https://tts.example/v1", auth_header = "..."
+    # One table per engine, e.g. in config.toml: [tts_options.http] url = "https://tts.example/v1"
     tts_options: dict[str, Any] = Field(default_factory=dict)
     tts_timeout_s: float = Field(default=20.0, gt=0)
     tts_retries: int = Field(default=2, ge=0, le=10)
@@ -150,9 +150,21 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     _prepare_instance(settings)
+    _check_speech(settings)
     if not settings.secret_key:
         settings = settings.model_copy(update={"secret_key": _instance_secret(settings.instance_path)})
     return settings
+
+
+def _check_speech(settings: Settings) -> None:
+    """Build the configured engines once, so a bad engine option stops start-up instead of every render."""
+    from broadcast.audio_setup import speech_engine
+
+    for name in {settings.tts_engine, settings.tts_fallback_engine}:
+        try:
+            speech_engine(settings, name)
+        except ValueError as exc:
+            raise ConfigError(f"Cấu hình không hợp lệ (invalid configuration):\n  TTS_OPTIONS.{name}: {exc}") from None
 
 
 def _prepare_instance(settings: Settings) -> None:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
-from scipy.signal import resample_poly
 
 from audio.processing.pcm import Pcm, decode
 from audio.processing.probe import probe
@@ -51,12 +49,16 @@ def integrated_lufs(pcm: Pcm) -> float:
         # One gating block of the clip padded with silence: reads a little low, but a sub-0.4 s clip has no
         # meaningful integrated loudness anyway and never reaches air alone.
         samples = np.concatenate([samples, np.zeros((minimum - samples.shape[0], samples.shape[1]))])
+    import pyloudnorm  # imported on first use: it loads scipy.signal, ~1.5 s that a web worker should not pay
+
     value = float(pyloudnorm.Meter(pcm.rate).integrated_loudness(samples))
     return value if math.isfinite(value) else -math.inf
 
 
 def true_peak_db(pcm: Pcm) -> float:
     """Highest absolute value of the signal oversampled 4x (BS.1770-4 Annex 2), in dB relative to full scale."""
+    from scipy.signal import resample_poly  # on first use, as pyloudnorm above
+
     samples = pcm.samples
     frames = samples.shape[0]
     peak = float(np.max(np.abs(samples))) if frames else 0.0

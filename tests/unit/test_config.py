@@ -37,10 +37,10 @@ def test_secret_key_is_generated_once_private_and_kept(tmp_path):
 
 def test_environment_overrides_the_instance_file(tmp_path, monkeypatch):
     (tmp_path / "config.toml").write_text('timezone = "Europe/Berlin"\ntts_engine = "gtts"\n', encoding="utf-8")
-    monkeypatch.setenv("TTS_ENGINE", "http")
+    monkeypatch.setenv("TTS_ENGINE", "espeak")
     settings = load_settings(instance_path=tmp_path)
     assert settings.timezone == "Europe/Berlin"  # from the file
-    assert settings.tts_engine == "http"  # the environment wins
+    assert settings.tts_engine == "espeak"  # the environment wins
 
 
 def test_postgres_url_gets_the_psycopg3_driver(tmp_path):
@@ -77,3 +77,20 @@ def test_unwritable_audio_dir_is_reported(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="AUDIO_DIR"):
         load_settings(instance_path=tmp_path / "inst", audio_dir=blocker / "audio")
+
+
+def test_bad_speech_engine_options_stop_start_up(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(instance_path=tmp_path, tts_engine="http", tts_options={"http": {}})
+    assert "TTS_OPTIONS.http" in str(caught.value) and "url" in str(caught.value)
+
+
+def test_engine_options_come_from_the_instance_file(tmp_path):
+    (tmp_path / "config.toml").write_text(
+        'tts_engine = "http"\n[tts_options.http]\nurl = "http://127.0.0.1:9/tts"\ndefault_voice = "hn_female"\n',
+        encoding="utf-8")
+    from broadcast.audio_setup import audio_tools
+
+    tools = audio_tools(load_settings(instance_path=tmp_path))
+    assert tools.renderer.primary.name == "http" and tools.default_voice == "hn_female"
+    assert tools.renderer.fallback.name == "espeak"
