@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     upload_max_minutes: float = Field(default=90, gt=0)
     default_locale: Literal["vi", "en"] = "vi"
     secret_key: str = ""
+    # A slot occurrence this close to air no longer changes, except for emergency items.
+    showlock_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # How many days ahead playlists are compiled and sent (stations must keep playing offline for days).
+    schedule_days: int = Field(default=7, ge=1, le=31)
     # A station that has not been heard from for this long is shown offline.
     station_offline_after_s: int = Field(default=180, ge=30)
     sql_echo: bool = False

@@ -12,7 +12,15 @@ from .delivery import (
     PlaybackEvent,
     PlaybackOutcome,
 )
-from .scheduling import OverflowPolicy, Placement, PlacementTarget, Playlist, Slot
+from .scheduling import (
+    OverflowPolicy,
+    Placement,
+    PlacementTarget,
+    Playlist,
+    PriorityOrder,
+    Slot,
+    StationManifest,
+)
 from .stations import Station, StationStatus
 from .users import ApiToken, Role, User
 
@@ -21,5 +29,6 @@ __all__ = [
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "LexiconEntry",
     "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
+    "PriorityOrder", "StationManifest",
     "Role", "Slot", "Station", "StationStatus", "Structure", "User", "utcnow",
 ]

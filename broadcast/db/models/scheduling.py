@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .areas import Area
@@ -65,6 +65,14 @@ class PlacementTarget(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
 
+    area: Mapped[Area | None] = relationship()
+    station: Mapped[Station | None] = relationship()
+
+    @property
+    def code(self) -> str:
+        """How people and the API name the target: an area code, or station:<code>."""
+        return f"station:{self.station.code}" if self.station_id else self.area.code
+
 
 class Placement(Timestamped, Base):
     """An item placed into the occurrences of a slot, for chosen targets."""
@@ -82,11 +90,37 @@ class Placement(Timestamped, Base):
     repeat_gap_s: Mapped[int] = mapped_column(default=0)
     position: Mapped[int | None] = mapped_column(doc="fixed position in the occurrence; None: by priority")
     priority: Mapped[int] = mapped_column(default=0)
+    # The area of whoever placed it: a commune's own items versus the province's (priority clash rule).
+    placed_by_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     item: Mapped[NewsItem] = relationship()
     slot: Mapped[Slot] = relationship()
     targets: Mapped[list[PlacementTarget]] = relationship(cascade="all, delete-orphan")
+
+
+class PriorityOrder(Base):
+    """The order a commune operator set for priority items that clash in their commune (Circular 39)."""
+
+    __tablename__ = "priority_orders"
+    __table_args__ = (UniqueConstraint("commune_id", "placement_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id", ondelete="CASCADE"))
+    position: Mapped[int]
+
+
+class StationManifest(Base):
+    """The whole upcoming schedule of one station as it is sent: what polls and pushes serve."""
+
+    __tablename__ = "station_manifests"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int]
+    etag: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text, doc="the manifest JSON exactly as served")
+    compiled_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Playlist(Base):

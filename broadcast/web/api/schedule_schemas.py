@@ -1,0 +1,86 @@
+"""Request and response shapes for slots and placements."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from broadcast.db.models import OverflowPolicy
+from broadcast.web.api.schemas import AreaRefSchema
+
+
+class SlotSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    area = ma.fields.Nested(AreaRefSchema, allow_none=True)
+    station = ma.fields.Function(lambda s: s.station.code if s.station_id else None)
+    start_time = ma.fields.Time(format="%H:%M")
+    duration_s = ma.fields.Integer()
+    rrule = ma.fields.String()
+    valid_from = ma.fields.Date()
+    valid_until = ma.fields.Date(allow_none=True)
+    cancelled = ma.fields.Function(lambda s: s.exceptions.get("cancelled", []))
+    extra = ma.fields.Function(lambda s: s.exceptions.get("extra", []))
+    overrides_id = ma.fields.Integer(allow_none=True)
+    overflow_policy = ma.fields.Enum(OverflowPolicy, by_value=True)
+    gap_ms = ma.fields.Integer()
+
+
+class SlotCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
+    area = ma.fields.String(metadata={"description": "statistics-office code of the area"})
+    station = ma.fields.String(metadata={"description": "station code, for a station's own slot"})
+    start_time = ma.fields.Time(required=True, format="%H:%M")
+    duration_s = ma.fields.Integer(required=True)
+    rrule = ma.fields.String(load_default="FREQ=DAILY")
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(load_default=None, allow_none=True)
+    cancelled = ma.fields.List(ma.fields.Date(), load_default=list)
+    extra = ma.fields.List(ma.fields.NaiveDateTime(format="%Y-%m-%dT%H:%M"), load_default=list)
+    overrides_id = ma.fields.Integer(load_default=None, allow_none=True)
+    overflow_policy = ma.fields.Enum(OverflowPolicy, by_value=True, load_default=OverflowPolicy.REJECT)
+    gap_ms = ma.fields.Integer(load_default=1000)
+
+
+class SlotExceptionSchema(ma.Schema):
+    cancel = ma.fields.Date(load_default=None, allow_none=True)
+    restore = ma.fields.Date(load_default=None, allow_none=True)
+    extra = ma.fields.NaiveDateTime(format="%Y-%m-%dT%H:%M", load_default=None, allow_none=True)
+
+
+class SlotQuerySchema(ma.Schema):
+    area = ma.fields.String()
+    station = ma.fields.String()
+
+
+class PlacementSchema(ma.Schema):
+    id = ma.fields.Integer()
+    item_id = ma.fields.Integer()
+    slot_id = ma.fields.Integer()
+    targets = ma.fields.Function(lambda p: [t.code for t in p.targets])
+    date_from = ma.fields.Date()
+    date_until = ma.fields.Date()
+    weekdays = ma.fields.Function(lambda p: p.weekdays.split(",") if p.weekdays else None)
+    repeat_count = ma.fields.Integer()
+    repeat_gap_s = ma.fields.Integer()
+    position = ma.fields.Integer(allow_none=True)
+    priority = ma.fields.Integer()
+
+
+class PlacementCreateSchema(ma.Schema):
+    item_id = ma.fields.Integer(required=True)
+    slot_id = ma.fields.Integer(required=True)
+    targets = ma.fields.List(ma.fields.String(), required=True,
+                             metadata={"description": "area codes, or station:<code> for single stations"})
+    date_from = ma.fields.Date(required=True)
+    date_until = ma.fields.Date(required=True)
+    weekdays = ma.fields.List(ma.fields.String(), load_default=None, allow_none=True)
+    repeat_count = ma.fields.Integer(load_default=1)
+    repeat_gap_s = ma.fields.Integer(load_default=0)
+    position = ma.fields.Integer(load_default=None, allow_none=True)
+    priority = ma.fields.Integer(load_default=0, validate=validate.Range(min=-100, max=100))
+
+
+class PriorityOrderSchema(ma.Schema):
+    commune = ma.fields.String(required=True)
+    placement_ids = ma.fields.List(ma.fields.Integer(), required=True)
