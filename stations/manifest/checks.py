@@ -1,0 +1,173 @@
+"""Rules of a well-formed manifest that a JSON Schema cannot express: order, overlap, time and audio consistency."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .model import ITEM_CLASSES, KINDS, AudioFile, Day, Entry, Manifest, ManifestError
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+ETAG = re.compile(r'"[0-9a-f]{64}"')
+# The same rule as station codes on the server: they appear in URLs and file names.
+STATION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,39}")
+ONE_DAY = timedelta(days=1)
+# A URI reference without whitespace, control characters or backslashes, and with no ".." segment, so a
+# pushed manifest cannot point a station outside its own folder.
+URL = re.compile(r"(?!.*(?:^|/)\.\.(?:/|$))[^\s\\\x00-\x1f\x7f]+")
+
+
+def zone(name: object) -> ZoneInfo:
+    """Return the IANA zone ``name``, or raise :class:`ManifestError` naming the ``timezone`` field."""
+    if not isinstance(name, str) or not name:
+        raise ManifestError("timezone", "must be an IANA zone name such as 'Asia/Ho_Chi_Minh'")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ManifestError("timezone", f"unknown zone {name!r}") from None
+
+
+def check(manifest: Manifest) -> ZoneInfo:
+    """Raise :class:`ManifestError` at the first rule ``manifest`` breaks; return its station's zone.
+
+    Checks the ETag's form, not its value: :func:`stations.manifest.to_json` and ``from_json`` recompute it,
+    since they have the canonical bytes at hand.
+    """
+    tz = check_content(manifest.station, manifest.timezone, manifest.days)
+    check_header(manifest.generated_at, manifest.version)
+    if not isinstance(manifest.etag, str) or not ETAG.fullmatch(manifest.etag):
+        raise ManifestError("etag", "must be 64 lowercase hex digits in double quotes")
+    return tz
+
+
+def check_header(generated_at: object, version: object) -> None:
+    """Check the fields that are not content: when the manifest was made and its version."""
+    _check_time(generated_at, "generated_at")
+    _check_count(version, "version", minimum=1)
+
+
+def check_content(station: object, timezone: object, days: object) -> ZoneInfo:
+    """Check what the ETag covers (station, zone, days); return the station's zone."""
+    if not isinstance(station, str) or not STATION_CODE.fullmatch(station):
+        raise ManifestError("station", "must be 2 to 40 letters, digits, dots, dashes or underscores")
+    tz = zone(timezone)
+    if not isinstance(days, tuple):
+        raise ManifestError("days", "must be a tuple of Day")
+    check_days(days, tz)
+    return tz
+
+
+def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
+    """Check days, their entries and the audio they name, with times read in zone ``tz``."""
+    previous_date = None
+    seen_ids: dict[str, str] = {}
+    seen_audio: dict[str, tuple[AudioFile, str]] = {}
+    # Emergencies interrupt whatever plays, so they may overlap other entries but not one another. Times are
+    # compared in UTC: Python compares two times of one zone by wall clock, wrong in a repeated DST hour.
+    last_end: dict[bool, tuple[datetime, str]] = {}
+    last_start: tuple[datetime, str] | None = None
+    for d, day in enumerate(days):
+        where = f"days[{d}]"
+        if not isinstance(day, Day) or not isinstance(day.entries, tuple):
+            raise ManifestError(where, "must be a Day with a tuple of entries")
+        if previous_date is not None and day.date <= previous_date:
+            raise ManifestError(f"{where}.date", f"{day.date} must come after {previous_date}: days are in order, "
+                                "each once")
+        previous_date = day.date
+        _check_count(day.version, f"{where}.version", minimum=1)
+        for e, entry in enumerate(day.entries):
+            path = f"{where}.entries[{e}]"
+            start = _check_entry(entry, path)
+            local_date = start.astimezone(tz).date()
+            # A session that begins before midnight may run into the next date and still belongs to its day.
+            if not day.date <= local_date <= day.date + ONE_DAY:
+                raise ManifestError(f"{path}.start", f"starts on {local_date}, outside its day {day.date}")
+            if entry.id in seen_ids:
+                raise ManifestError(f"{path}.id", f"{entry.id!r} is already the id of {seen_ids[entry.id]}")
+            seen_ids[entry.id] = path
+            if last_start is not None and start < last_start[0]:
+                raise ManifestError(f"{path}.start", f"{_show(start, tz)} is before the start of "
+                                    f"{last_start[1]}: entries are in start order")
+            last_start = (start, path)
+            emergency = entry.item_class == "emergency"
+            if emergency in last_end and start < last_end[emergency][0]:
+                end, other = last_end[emergency]
+                raise ManifestError(f"{path}.start", f"{_show(start, tz)} overlaps {other}, which ends at "
+                                    f"{_show(end, tz)}")
+            last_end[emergency] = (start + timedelta(milliseconds=entry.play_ms), path)
+            # Each file is checked once; later uses only have to be the same file.
+            known = seen_audio.get(entry.audio.sha256) if isinstance(entry.audio, AudioFile) else None
+            if known is None:
+                _check_audio(entry.audio, f"{path}.audio")
+                seen_audio[entry.audio.sha256] = (entry.audio, f"{path}.audio")
+            elif known[0] != entry.audio:
+                raise ManifestError(f"{path}.audio", f"file {entry.audio.sha256} differs from {known[1]}: one sha256 "
+                                    "has one size, duration and url")
+            if entry.play_ms > entry.audio.duration_ms:
+                raise ManifestError(f"{path}.play_ms", f"{entry.play_ms} is longer than the audio "
+                                    f"({entry.audio.duration_ms})")
+
+
+def _check_entry(entry: Entry, path: str) -> datetime:
+    """Check one entry on its own and return its start in UTC."""
+    if not isinstance(entry, Entry):
+        raise ManifestError(path, "must be an Entry")
+    if not isinstance(entry.id, str) or not entry.id:
+        raise ManifestError(f"{path}.id", "must be a non-empty string")
+    _check_time(entry.start, f"{path}.start")
+    _check_time(entry.end, f"{path}.end")
+    if entry.kind not in KINDS:
+        raise ManifestError(f"{path}.kind", f"{entry.kind!r} is not one of {', '.join(KINDS)}")
+    if entry.item_id is None:
+        if entry.kind == "item":
+            raise ManifestError(f"{path}.item_id", "an entry of kind 'item' needs its item id")
+    else:
+        _check_count(entry.item_id, f"{path}.item_id", minimum=1)
+    if not isinstance(entry.title, str):
+        raise ManifestError(f"{path}.title", "must be a string")
+    if entry.item_class not in ITEM_CLASSES:
+        raise ManifestError(f"{path}.item_class", f"{entry.item_class!r} is not one of {', '.join(ITEM_CLASSES)}")
+    _check_count(entry.play_ms, f"{path}.play_ms", minimum=1)
+    if entry.slot_id is not None:
+        _check_count(entry.slot_id, f"{path}.slot_id", minimum=1)
+    if not isinstance(entry.occurrence_key, str) or not entry.occurrence_key:
+        raise ManifestError(f"{path}.occurrence_key", "must be a non-empty string")
+    start = entry.start.astimezone(UTC)
+    length = entry.end.astimezone(UTC) - start
+    if length <= timedelta(0):
+        raise ManifestError(f"{path}.end", "must be after start")
+    if length != timedelta(milliseconds=entry.play_ms):
+        raise ManifestError(f"{path}.end", f"must be start + play_ms ({entry.play_ms} ms), "
+                            f"not start + {length // timedelta(milliseconds=1)} ms")
+    return start
+
+
+def _check_audio(audio: AudioFile, path: str) -> None:
+    if not isinstance(audio, AudioFile):
+        raise ManifestError(path, "must be an AudioFile")
+    if not isinstance(audio.sha256, str) or not SHA256.fullmatch(audio.sha256):
+        raise ManifestError(f"{path}.sha256", "must be 64 lowercase hex digits")
+    _check_count(audio.size, f"{path}.size", minimum=1)
+    _check_count(audio.duration_ms, f"{path}.duration_ms", minimum=1)
+    if not isinstance(audio.url, str) or not URL.fullmatch(audio.url):
+        raise ManifestError(f"{path}.url", "must be a URI reference without spaces, backslashes or '..' segments")
+
+
+def _check_time(value: object, field: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ManifestError(field, "must be a datetime with a time zone")
+    # The wire carries milliseconds; finer times would not survive a round trip.
+    if value.microsecond % 1000:
+        raise ManifestError(field, "must be a whole number of milliseconds")
+
+
+def _check_count(value: object, field: str, *, minimum: int) -> None:
+    # type() rather than isinstance(): True is an int to Python but not a count.
+    if type(value) is not int or value < minimum:
+        raise ManifestError(field, f"must be an integer of at least {minimum}, not {value!r}")
+
+
+def _show(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")

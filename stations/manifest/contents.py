@@ -1,0 +1,26 @@
+"""Questions a station asks of its manifest: which audio it needs, and what is still to play."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .model import AudioFile, Entry, Manifest
+
+
+def upcoming(manifest: Manifest, now: datetime) -> list[Entry]:
+    """Return the entries not yet over at ``now`` (aware), in start order: one playing now comes first."""
+    # In UTC: Python compares two times of one zone by wall clock, which is wrong in a repeated DST hour.
+    now = now.astimezone(UTC)
+    return [entry for day in manifest.days for entry in day.entries if entry.end.astimezone(UTC) > now]
+
+
+def audio_files(manifest: Manifest, now: datetime | None = None) -> list[AudioFile]:
+    """Return each audio file the manifest uses, once, in order of first use.
+
+    With ``now``, only the files of entries not yet over: a station keeps these and may delete the rest.
+    """
+    entries = upcoming(manifest, now) if now is not None else [e for day in manifest.days for e in day.entries]
+    files: dict[str, AudioFile] = {}
+    for entry in entries:
+        files.setdefault(entry.audio.sha256, entry.audio)
+    return list(files.values())
