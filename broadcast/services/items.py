@@ -65,6 +65,11 @@ class ItemFields:
 
 
 def _check(item: NewsItem) -> None:
+    try:
+        item.item_class = ItemClass(item.item_class)
+        item.content_source = ContentSource(item.content_source)
+    except ValueError:
+        raise InvalidInput(_l("The data sent is not valid."), field="item_class") from None
     if not item.title or not item.title.strip():
         raise InvalidInput(_l("Give the item a title."), field="title")
     if len(item.title) > 300:

@@ -57,7 +57,7 @@ and ETag; raises :class:`ManifestError` naming the field), :func:`content_etag`,
 from .contents import audio_files, upcoming
 from .model import ITEM_CLASSES, KINDS, SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError
 from .playlist import to_m3u8
-from .wire import build_manifest, content_etag, day_etag, format_time, from_json, schema, to_json
+from .wire import build_manifest, content_etag, day_etag, for_station, format_time, from_json, schema, to_json
 
 __all__ = [
     "ITEM_CLASSES",
@@ -72,6 +72,7 @@ __all__ = [
     "build_manifest",
     "content_etag",
     "day_etag",
+    "for_station",
     "format_time",
     "from_json",
     "schema",

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .checks import check, check_content, check_days, check_header, zone
+from .checks import STATION_CODE, check, check_content, check_days, check_header, zone
 from .model import SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError
 
 # One encoder for the canonical form: no spaces, UTF-8 text rather than \u escapes, no NaN. Keys come out
@@ -58,6 +58,23 @@ def build_manifest(station: str, timezone: str, generated_at: datetime, days: It
     manifest = Manifest(station, timezone, generated_at, days, version, _etag(days_json, station, timezone))
     object.__setattr__(manifest, "_days_json", days_json)
     return manifest
+
+
+def for_station(manifest: Manifest, station: str, *, version: int, generated_at: datetime) -> Manifest:
+    """The same days for ``station`` (with its own version and time), without checking them again.
+
+    Stations of one commune usually air identical days: the server builds and checks them once with
+    :func:`build_manifest` and hands them to each station through this, which only recomputes the ETag.
+    """
+    if manifest._days_json is None:
+        return build_manifest(station, manifest.timezone, generated_at, manifest.days, version)
+    if not isinstance(station, str) or not STATION_CODE.fullmatch(station):
+        raise ManifestError("station", "must be 2 to 40 letters, digits, dots, dashes or underscores")
+    check_header(generated_at, version)
+    copy = Manifest(station, manifest.timezone, generated_at, manifest.days, version,
+                    _etag(manifest._days_json, station, manifest.timezone))
+    object.__setattr__(copy, "_days_json", manifest._days_json)
+    return copy
 
 
 def to_json(manifest: Manifest) -> bytes:

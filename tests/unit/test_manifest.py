@@ -311,3 +311,15 @@ def test_m3u8_keeps_each_title_on_one_line_and_refuses_unknown_days():
     assert to_m3u8(sample(days=(Day(DAY1, 1, ()),)), DAY1) == "#EXTM3U\n#PLAYLIST:HG1-01 2026-11-29\n"
     with pytest.raises(ManifestError, match="no schedule for 2026-12-01"):
         to_m3u8(sample(), date(2026, 12, 1))
+
+
+def test_for_station_reuses_the_days_with_the_stations_own_etag():
+    from stations.manifest import build_manifest, for_station, from_json, to_json
+
+    original = sample()
+    other = for_station(original, "HG1-02", version=7, generated_at=original.generated_at)
+    assert other.station == "HG1-02" and other.version == 7 and other.days == original.days
+    assert other.etag != original.etag
+    rebuilt = build_manifest("HG1-02", original.timezone, original.generated_at, original.days, 7)
+    assert to_json(other) == to_json(rebuilt)
+    assert from_json(to_json(other)) == rebuilt

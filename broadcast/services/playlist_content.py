@@ -1,0 +1,49 @@
+"""Between compiled days and what is stored and sent: the stored JSON and the manifest's days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import schedules
+from schedules.occurrences import Occurrence
+from schedules.playlist import Entry, FilledOccurrence
+from stations import manifest as wire
+
+
+def audio_url(sha256: str) -> str:
+    return f"/api/v1/audio/{sha256}"
+
+
+def day_from_content(content: dict) -> schedules.DayPlaylist:
+    """Rebuild a stored day (``schedules.canonical_content``) for the showlock: what it kept is what aired."""
+    occurrences = []
+    for occ in content["occurrences"]:
+        start, end = datetime.fromisoformat(occ["start"]), datetime.fromisoformat(occ["end"])
+        local_start = datetime.fromisoformat(occ["key"].split("@", 1)[1])
+        occurrence = Occurrence(occ["slot_id"], start, end, occ["key"], local_start)
+        entries = tuple(
+            Entry(start=datetime.fromisoformat(e["start"]), end=datetime.fromisoformat(e["end"]), kind=e["kind"],
+                  item_id=e["item_id"], placement_id=e["placement_id"], repeat=e["repeat"],
+                  audio=schedules.AudioRef(*e["audio"]) if e["audio"] else None, play_ms=e["play_ms"],
+                  title=e["title"], item_class=e["item_class"])
+            for e in occ["entries"])
+        occurrences.append(FilledOccurrence(occurrence, entries))
+    return schedules.DayPlaylist(content["station"], date.fromisoformat(content["day"]), content["zone"],
+                                 tuple(occurrences))
+
+
+def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
+    """The day as stations receive it; items not rendered yet are left out (the compile reported them)."""
+    entries = []
+    for filled in day.occurrences:
+        for index, entry in enumerate(filled.entries):
+            if entry.audio is None:
+                continue
+            audio = wire.AudioFile(entry.audio.sha256, entry.audio.size_bytes, entry.audio.duration_ms,
+                                   audio_url(entry.audio.sha256))
+            entries.append(wire.Entry(
+                id=f"{filled.key}#{index}", start=entry.start, end=entry.end, kind=entry.kind,
+                item_id=entry.item_id, title=entry.title or "", item_class=entry.item_class or "normal",
+                audio=audio, play_ms=entry.play_ms, slot_id=filled.occurrence.slot_id,
+                occurrence_key=filled.key))
+    return wire.Day(day.day, version, tuple(entries))

@@ -1,0 +1,160 @@
+"""What the pure scheduler needs, read from the database in a few bulk queries.
+
+Slots and placements become ``schedules`` rules; each station gets the chain of slots from its province
+down to itself and the placements that target it (directly, or through any area above it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+import schedules
+from broadcast.db.models import (
+    Area,
+    ContentSource,
+    ItemStatus,
+    NewsItem,
+    Placement,
+    PriorityOrder,
+    Slot,
+    Station,
+)
+
+WEEKDAY_INDEX = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+
+
+def depth(path: str) -> int:
+    """0 for a province ("2025/08/"), 1 below it, and so on."""
+    return path.count("/") - 2
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """ "2025/08/00694/" -> ["2025/08/", "2025/08/00694/"]: root first, the area itself last."""
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(1, len(parts))]
+
+
+def audio_ref(asset) -> schedules.AudioRef | None:
+    return None if asset is None else schedules.AudioRef(asset.sha256, asset.size_bytes, asset.duration_ms)
+
+
+def slot_rule(slot: Slot, level: int) -> schedules.SlotRule:
+    exceptions = slot.exceptions or {}
+    return schedules.SlotRule(
+        id=slot.id, name=slot.name, start=slot.start_time, duration_s=slot.duration_s, rrule=slot.rrule,
+        valid_from=slot.valid_from, valid_until=slot.valid_until,
+        cancelled=frozenset(date.fromisoformat(d) for d in exceptions.get("cancelled", [])),
+        extra=tuple(datetime.fromisoformat(e) for e in exceptions.get("extra", [])),
+        overrides=slot.overrides_id, policy=slot.overflow_policy.value, gap_ms=slot.gap_ms,
+        filler=audio_ref(slot.filler_asset), level=level,
+    )
+
+
+def placement_rule(placement: Placement, item: NewsItem, level: int) -> schedules.PlacementRule:
+    weekdays = None
+    if placement.weekdays:
+        weekdays = frozenset(WEEKDAY_INDEX[d] for d in placement.weekdays.split(","))
+    return schedules.PlacementRule(
+        id=placement.id, item_id=item.id, title=item.title, item_class=item.item_class.value,
+        audio=audio_ref(item.audio_asset), estimated_ms=item.estimated_duration_ms, slot_id=placement.slot_id,
+        date_from=placement.date_from, date_until=placement.date_until, weekdays=weekdays,
+        repeat_count=placement.repeat_count, repeat_gap_s=placement.repeat_gap_s, position=placement.position,
+        priority=placement.priority, level=level,
+    )
+
+
+@dataclass
+class StationInputs:
+    """Everything one station's compile needs."""
+
+    station: Station
+    chain: list[list[schedules.SlotRule]]
+    placements: list[schedules.PlacementRule]
+
+    def group_key(self) -> tuple:
+        """Stations with equal keys compile to the same content (all but the station code)."""
+        return (tuple(tuple(r.id for r in level) for level in self.chain),
+                tuple(sorted((p.id, p.operator_order or 0) for p in self.placements)))
+
+
+@dataclass
+class ScheduleInputs:
+    """Slots and placements of the whole service (or of some stations), indexed for per-station lookups."""
+
+    areas_by_path: dict[str, Area]
+    slots_by_area: dict[int, list[schedules.SlotRule]] = field(default_factory=lambda: defaultdict(list))
+    slots_by_station: dict[int, list[schedules.SlotRule]] = field(default_factory=lambda: defaultdict(list))
+    placements_by_area: dict[int, list[schedules.PlacementRule]] = field(default_factory=lambda: defaultdict(list))
+    placements_by_station: dict[int, list[schedules.PlacementRule]] = field(
+        default_factory=lambda: defaultdict(list))
+    orders_by_commune: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+
+    def for_station(self, station: Station) -> StationInputs:
+        chain_areas = [self.areas_by_path[p] for p in ancestor_paths(station.commune.path)
+                       if p in self.areas_by_path]
+        chain = [list(self.slots_by_area.get(a.id, ())) for a in chain_areas]
+        chain.append(list(self.slots_by_station.get(station.id, ())))
+        orders = self.orders_by_commune.get(station.commune_id, {})
+        seen: dict[int, schedules.PlacementRule] = {}
+        for area in chain_areas:
+            for rule in self.placements_by_area.get(area.id, ()):
+                seen[rule.id] = rule
+        for rule in self.placements_by_station.get(station.id, ()):
+            seen[rule.id] = rule
+        rules = [replace(r, operator_order=orders[r.id]) if r.id in orders else r for r in seen.values()]
+        return StationInputs(station, chain, sorted(rules, key=lambda r: r.id))
+
+
+def load_inputs(session: Session, stations: list[Station], day_from: date, day_to: date) -> ScheduleInputs:
+    """Bulk-read what compiling ``stations`` over ``day_from..day_to`` needs (a handful of queries)."""
+    paths = {p for s in stations for p in ancestor_paths(s.commune.path)}
+    areas = list(session.scalars(select(Area).where(Area.path.in_(paths)))) if paths else []
+    inputs = ScheduleInputs(areas_by_path={a.path: a for a in areas})
+    area_ids = [a.id for a in areas]
+    station_ids = [s.id for s in stations]
+    slot_query = select(Slot).options(joinedload(Slot.filler_asset)).where(
+        Slot.area_id.in_(area_ids) | Slot.station_id.in_(station_ids))
+    by_id = {a.id: a for a in areas}
+    station_by_id = {s.id: s for s in stations}
+    for slot in session.scalars(slot_query):
+        if slot.station_id is not None:
+            # A station's own slots rank below its commune: one level deeper than the commune.
+            level = depth(station_by_id[slot.station_id].commune.path) + 1
+            inputs.slots_by_station[slot.station_id].append(slot_rule(slot, level))
+        else:
+            inputs.slots_by_area[slot.area_id].append(slot_rule(slot, depth(by_id[slot.area_id].path)))
+    placement_query = (
+        select(Placement)
+        .join(NewsItem, Placement.item_id == NewsItem.id)
+        .where(NewsItem.status == ItemStatus.APPROVED, Placement.date_from <= day_to,
+               Placement.date_until >= day_from)
+        .options(joinedload(Placement.item).joinedload(NewsItem.audio_asset), selectinload(Placement.targets))
+    )
+    placed_by = dict(by_id)
+    missing = set()
+    found = list(session.scalars(placement_query).unique())
+    for placement in found:
+        if placement.placed_by_area_id and placement.placed_by_area_id not in placed_by:
+            missing.add(placement.placed_by_area_id)
+    if missing:
+        placed_by.update({a.id: a for a in session.scalars(select(Area).where(Area.id.in_(missing)))})
+    for placement in found:
+        item = placement.item
+        if item.content_source is ContentSource.RECORDING and item.audio_asset is None:
+            continue  # a recording not uploaded yet has nothing to air, not even an estimate
+        owner = placed_by.get(placement.placed_by_area_id)
+        rule = placement_rule(placement, item, depth(owner.path) if owner else 0)
+        for target in placement.targets:
+            if target.station_id is not None:
+                inputs.placements_by_station[target.station_id].append(rule)
+            else:
+                inputs.placements_by_area[target.area_id].append(rule)
+    communes = {s.commune_id for s in stations}
+    for order in session.scalars(select(PriorityOrder).where(PriorityOrder.commune_id.in_(communes))):
+        inputs.orders_by_commune[order.commune_id][order.placement_id] = order.position
+    return inputs

@@ -1,0 +1,54 @@
+"""Content fingerprints: a digest that changes exactly when what stations air changes.
+
+Problems, lock flags and carried-over airings are left out: they change reports, not what plays, and a new
+playlist version (and ETag) for them would make every station download the same day again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from schedules.playlist import DayPlaylist, Entry
+
+
+def _entry(entry: Entry) -> dict[str, Any]:
+    audio = entry.audio
+    return {
+        "start": entry.start.isoformat(),
+        "end": entry.end.isoformat(),
+        "kind": entry.kind,
+        "item_id": entry.item_id,
+        "placement_id": entry.placement_id,
+        "repeat": entry.repeat,
+        "title": entry.title,
+        "item_class": entry.item_class,
+        "play_ms": entry.play_ms,
+        "audio": None if audio is None else [audio.sha256, audio.size_bytes, audio.duration_ms],
+    }
+
+
+def canonical_content(playlist: DayPlaylist) -> dict[str, Any]:
+    """The part of a day playlist that stations care about, as plain JSON-ready data."""
+    return {
+        "station": playlist.station_code,
+        "day": playlist.day.isoformat(),
+        "zone": playlist.zone,
+        "occurrences": [
+            {
+                "key": filled.key,
+                "slot_id": filled.occurrence.slot_id,
+                "start": filled.occurrence.start.isoformat(),
+                "end": filled.occurrence.end.isoformat(),
+                "entries": [_entry(entry) for entry in filled.entries],
+            }
+            for filled in playlist.occurrences
+        ],
+    }
+
+
+def fingerprint(playlist: DayPlaylist) -> str:
+    """sha256 hex of the canonical JSON of ``canonical_content(playlist)``."""
+    text = json.dumps(canonical_content(playlist), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,130 @@
+"""Compiling playlists and manifests from slots and placements, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from broadcast.db.models import AudioAsset, Playlist, Role, StationManifest, Structure
+from broadcast.services import areas, compiler, items, placements, slots, stations, users
+from stations import manifest as wire
+
+NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 22:00 in Hà Giang: today's sessions are over
+TODAY = date(2026, 11, 28)
+TOMORROW = date(2026, 11, 29)
+
+
+@pytest.fixture
+def world(app, session, settings):
+    with app.app_context():
+        areas.load_province(session, "Tuyên Quang", Structure.CURRENT)
+        people = {}
+        for name, role, code in (("bientap", Role.EDITOR, "08"), ("pheduyet", Role.APPROVER, "08"),
+                                 ("vanhanh", Role.OPERATOR, "00694")):
+            people[name] = users.create_user(session, username=name, password="long enough", role=role,
+                                             scope_area=areas.find_area(session, code))
+        for code, commune in (("HG1-01", "00694"), ("HG1-02", "00694"), ("HG2-01", "00691")):
+            stations.add_station(session, stations.StationSpec(code=code, commune=areas.find_area(session, commune)))
+        morning = slots.create_slot(session, people["bientap"], slots.SlotSpec(
+            name="Buổi sáng", start_time=time(6, 0), duration_s=600, valid_from=TODAY, gap_ms=1000),
+            area=areas.find_area(session, "08"))
+
+        def item(title, seconds, user="bientap", **fields):
+            made = items.create_item(session, people[user], items.ItemFields(title=title, body="Một hai ba.",
+                                                                              **fields))
+            asset = AudioAsset(sha256=f"{made.id:064x}", size_bytes=seconds * 8000, duration_ms=seconds * 1000,
+                               origin="tts")
+            made.audio_asset = asset
+            session.commit()
+            items.submit(session, people[user], made)
+            items.approve(session, people["pheduyet"], made)
+            return made
+
+        def place(made, targets, user="bientap", **kw):
+            return placements.create_placement(session, people[user], placements.PlacementSpec(
+                item_id=made.id, slot_id=kw.pop("slot_id", morning.id), targets=targets, date_from=TODAY,
+                date_until=TODAY + timedelta(days=10), **kw), today=TODAY)
+
+        def compile_all(**kw):
+            return compiler.compile_stations(session, settings, now=kw.pop("now", NOW), **kw)
+
+        yield {**people, "morning": morning, "item": item, "place": place, "compile": compile_all}
+
+
+def _manifest(session, code) -> wire.Manifest:
+    station = stations.get_station(session, code)
+    stored = session.get(StationManifest, station.id)
+    return wire.from_json(stored.body.encode())
+
+
+def test_a_province_item_reaches_every_station(session, world):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    report = world["compile"]()
+    assert report.stations == 3 and report.manifests_changed == 3
+    manifest = _manifest(session, "HG2-01")
+    assert [d.date for d in manifest.days][:2] == [TODAY, TOMORROW] and len(manifest.days) == 7
+    first = manifest.days[1].entries[0]
+    assert (first.title, first.start.isoformat(), first.play_ms) == ("Tin tỉnh", "2026-11-29T06:00:00+07:00",
+                                                                    120_000)
+    assert manifest.version == 1
+
+
+def test_nothing_changed_means_no_new_versions(session, world):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    world["compile"]()
+    before = session.scalar(select(func.count(Playlist.id)))
+    again = world["compile"](now=NOW + timedelta(minutes=5))
+    assert (again.days_changed, again.manifests_changed) == (0, 0)
+    assert session.scalar(select(func.count(Playlist.id))) == before
+    assert _manifest(session, "HG1-01").version == 1
+
+
+def test_a_commune_item_changes_only_that_communes_stations(session, world):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    world["compile"]()
+    local = world["item"]("Tin phường", 60, user="vanhanh")
+    world["place"](local, ["00694"], user="vanhanh")
+    affected = compiler.stations_under(session, area_ids=[areas.find_area(session, "00694").id])
+    assert {stations.get_station(session, c).id for c in ("HG1-01", "HG1-02")} == affected
+    report = world["compile"](station_ids=affected)
+    assert report.stations == 2 and report.manifests_changed == 2
+    assert _manifest(session, "HG1-01").version == 2 and _manifest(session, "HG2-01").version == 1
+    titles = [e.title for e in _manifest(session, "HG1-02").days[1].entries]
+    assert titles == ["Tin tỉnh", "Tin phường"]
+
+
+def test_priority_and_emergency_go_first(session, world):
+    world["place"](world["item"]("Thường", 60), ["08"])
+    world["place"](world["item"]("Ưu tiên", 60, item_class="priority"), ["08"])
+    world["place"](world["item"]("Khẩn cấp", 60, item_class="emergency"), ["08"])
+    world["compile"]()
+    assert [e.title for e in _manifest(session, "HG1-01").days[1].entries] == ["Khẩn cấp", "Ưu tiên", "Thường"]
+
+
+def test_overflow_is_reported_in_plain_words(session, world):
+    for n in range(3):
+        world["place"](world["item"](f"Tin {n}", 250), ["08"])
+    report = world["compile"]()
+    summaries = report.summaries()
+    overflow = next(s for s in summaries if s.kind == "overflow")
+    assert overflow.stations == ("HG1-01", "HG1-02", "HG2-01") and overflow.severity == "error"
+    # 3 x 250 s plus two 1 s gaps in a 600 s slot.
+    assert overflow.text_en == "the 06:00 slot overflows at 3 stations by up to 2 min 32 s"
+    assert overflow.text_vi == "khung giờ 06:00 bị tràn ở 3 đài, nhiều nhất 2 phút 32 giây"
+
+
+def test_showlock_freezes_an_imminent_session(session, world):
+    world["place"](world["item"]("Tin đã chốt", 60), ["08"])
+    soon = datetime(2026, 11, 28, 22, 45, tzinfo=UTC)  # 05:45 on the 29th in Hà Giang: 15 min before air
+    world["compile"](now=soon)
+    world["place"](world["item"]("Tin muộn", 60, item_class="priority"), ["08"])
+    report = world["compile"](now=soon + timedelta(minutes=1))
+    day = _manifest(session, "HG1-01").days[0]
+    assert day.date == TOMORROW and [e.title for e in day.entries] == ["Tin đã chốt"]
+    assert report.stations == 3
+    urgent = world["item"]("Khẩn cấp", 30, item_class="emergency")
+    world["place"](urgent, ["08"])
+    world["compile"](now=soon + timedelta(minutes=2))
+    assert [e.title for e in _manifest(session, "HG1-01").days[0].entries] == ["Khẩn cấp", "Tin đã chốt"]
