@@ -44,6 +44,7 @@ stations_cli = AppGroup("stations", help="Loudspeaker stations.")
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
 jobs_cli = AppGroup("jobs", help="The job scheduler.")
 items_cli = AppGroup("items", help="News items and their audio.")
+schedule_cli = AppGroup("schedule", help="Compiling stations' playlists.")
 
 
 @db_cli.command("upgrade")
@@ -183,6 +184,26 @@ def items_render(session: Session, render_all: bool, limit: int):
         sys.exit(1)
 
 
+@schedule_cli.command("compile")
+@click.option("--station", "codes", multiple=True, help="Only these stations (repeatable); default: all.")
+@click.option("--days", type=int, default=None, help="How many days from today (default: SCHEDULE_DAYS).")
+@with_session
+def schedule_compile(session: Session, codes: tuple[str, ...], days: int | None):
+    """Compile playlists and manifests now and print the fit problems found."""
+    from datetime import UTC, datetime
+
+    from broadcast.services import compiler
+
+    ids = [stations.get_station(session, code).id for code in codes] or None
+    report = compiler.compile_stations(session, current_app.extensions["settings"], now=datetime.now(UTC),
+                                       station_ids=ids, days=days)
+    click.echo(_("Compiled %(stations)s stations: %(days)s days and %(manifests)s manifests changed.",
+                 stations=report.stations, days=report.days_changed, manifests=report.manifests_changed))
+    vietnamese = current_app.config["BABEL_DEFAULT_LOCALE"] == "vi"
+    for summary in report.summaries():
+        click.echo(f"[{summary.severity}] {summary.text_vi if vietnamese else summary.text_en}")
+
+
 @jobs_cli.command("run")
 def jobs_run():
     """Run the job scheduler in the foreground (one process for the whole service)."""
@@ -193,5 +214,5 @@ def jobs_run():
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli, items_cli):
+    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli, items_cli, schedule_cli):
         app.cli.add_command(group)

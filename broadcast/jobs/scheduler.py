@@ -23,6 +23,10 @@ JOBS = (
     ("mark_offline_stations", "broadcast.jobs.tasks:mark_offline_stations", {"trigger": "interval", "seconds": 60}),
     # Approved items are read aloud ahead of air time; a short interval keeps the editor's wait short.
     ("render_pending_items", "broadcast.jobs.tasks:render_pending_items", {"trigger": "interval", "seconds": 10}),
+    # Large changes queue their stations; small ones were compiled in the request already.
+    ("compile_queued", "broadcast.jobs.tasks:compile_queued", {"trigger": "interval", "seconds": 15}),
+    # Every night the horizon moves a day on: compile everything (unchanged days keep their versions).
+    ("compile_nightly", "broadcast.jobs.tasks:compile_all", {"trigger": "cron", "hour": 0, "minute": 5}),
 )
 
 

@@ -9,7 +9,7 @@ from functools import cache
 from broadcast.audio_setup import AudioTools, audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
-from broadcast.services import rendering, stations
+from broadcast.services import compiler, rendering, scheduling, stations
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,22 @@ def render_pending_items(limit: int = 20) -> int:
     tools = _audio_tools(settings.model_dump_json(exclude={"secret_key"}))
     with database.session() as session:
         done = rendering.render_pending(session, tools, limit=limit)
+        # Stations airing these items now get real audio instead of an estimate: recompile them.
+        affected = {s for item in done for placement in rendering.placements_of(session, item)
+                    for s in scheduling.placement_stations(session, placement)}
+        scheduling.after_change(session, settings, affected)
     if done:
-        log.info("rendered %d items", len(done))
+        log.info("rendered %d items; %d stations to recompile", len(done), len(affected))
     return len(done)
+
+
+def compile_queued() -> int:
+    settings = load_settings()
+    with _database(settings.resolved_database_url).session() as session:
+        return scheduling.compile_queued(session, settings)
+
+
+def compile_all() -> int:
+    settings = load_settings()
+    with _database(settings.resolved_database_url).session() as session:
+        return compiler.compile_stations(session, settings, now=datetime.now(UTC)).stations

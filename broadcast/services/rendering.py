@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 from audio.processing import InvalidAudio, StationFormat, prepare, validate_upload
 from audio.speech import SpeechError, VoiceSettings
 from broadcast.audio_setup import AudioTools
-from broadcast.db.models import AudioAsset, ContentSource, ItemStatus, NewsItem, RenderState, User, utcnow
+from broadcast.db.models import (
+    AudioAsset,
+    ContentSource,
+    ItemStatus,
+    NewsItem,
+    Placement,
+    RenderState,
+    User,
+    utcnow,
+)
 from broadcast.errors import Conflict, DomainError, InvalidInput
 from broadcast.i18n import _l, format_decimal
 from broadcast.services import items
@@ -85,6 +94,10 @@ def render_item(session: Session, item: NewsItem, tools: AudioTools, *, actor: s
            {"sha256": asset.sha256, "duration_ms": asset.duration_ms, "engine": engine, "warning": warning})
     session.commit()
     return item
+
+
+def placements_of(session: Session, item: NewsItem) -> list[Placement]:
+    return list(session.scalars(select(Placement).where(Placement.item_id == item.id)))
 
 
 def render_pending(session: Session, tools: AudioTools, *, limit: int = 50, progress=None) -> list[NewsItem]:

@@ -13,6 +13,7 @@ from .delivery import (
     PlaybackOutcome,
 )
 from .scheduling import (
+    CompileRequest,
     OverflowPolicy,
     Placement,
     PlacementTarget,
@@ -29,6 +30,6 @@ __all__ = [
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "LexiconEntry",
     "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
-    "PriorityOrder", "StationManifest",
+    "CompileRequest", "PriorityOrder", "StationManifest",
     "Role", "Slot", "Station", "StationStatus", "Structure", "User", "utcnow",
 ]

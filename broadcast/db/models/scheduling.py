@@ -111,6 +111,15 @@ class PriorityOrder(Base):
     position: Mapped[int]
 
 
+class CompileRequest(Base):
+    """A station whose schedule changed and waits for the compile job (large changes are compiled there)."""
+
+    __tablename__ = "compile_requests"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StationManifest(Base):
     """The whole upcoming schedule of one station as it is sent: what polls and pushes serve."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from broadcast.web.api import areas, auth, items, lexicon, stations, system
+from broadcast.web.api import areas, auth, items, lexicon, schedule, stations, system
 
 
 def init_app(app: Flask) -> Api:
@@ -19,6 +19,6 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "Scheduling, delivery and reports for commune radio."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
-    for module in (system, auth, areas, stations, items, lexicon):
+    for module in (system, auth, areas, stations, items, lexicon, schedule):
         api.register_blueprint(module.blp)
     return api

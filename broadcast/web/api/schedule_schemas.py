@@ -84,3 +84,23 @@ class PlacementCreateSchema(ma.Schema):
 class PriorityOrderSchema(ma.Schema):
     commune = ma.fields.String(required=True)
     placement_ids = ma.fields.List(ma.fields.Integer(), required=True)
+
+
+class ProblemSchema(ma.Schema):
+    kind = ma.fields.String()
+    severity = ma.fields.String()
+    slot_time = ma.fields.String()
+    stations = ma.fields.Integer()
+    text = ma.fields.String(metadata={"description": "in Vietnamese"})
+    text_en = ma.fields.String()
+
+
+class CompileReportSchema(ma.Schema):
+    compiled = ma.fields.Boolean(metadata={"description": "false: queued for the compile job (a large change)"})
+    stations = ma.fields.Integer()
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+class PlacementResultSchema(ma.Schema):
+    placement = ma.fields.Nested(PlacementSchema)
+    compile = ma.fields.Nested(CompileReportSchema)

@@ -1,0 +1,172 @@
+"""Slots, placements, compiled playlists and their exports (M3U8, iCalendar)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from broadcast.db.models import Level, Role
+from broadcast.errors import InvalidInput
+from broadcast.i18n import _l
+from broadcast.services import areas, compiler, placements, scheduling, slots, stations
+from broadcast.services.exports import area_calendar, day_m3u8, station_day
+from broadcast.web.api.schedule_schemas import (
+    CompileReportSchema,
+    PlacementCreateSchema,
+    PlacementResultSchema,
+    PriorityOrderSchema,
+    SlotCreateSchema,
+    SlotExceptionSchema,
+    SlotQuerySchema,
+    SlotSchema,
+)
+from broadcast.web.auth import login_required, role_required, signed_in_user
+from broadcast.web.context import db, settings
+from broadcast.web.time import local_today, utc_now
+
+blp = Blueprint("schedule", __name__, url_prefix="/api/v1", description="Air-time slots and placements")
+
+
+def _report(report: compiler.CompileReport | None) -> dict:
+    if report is None:
+        return {"compiled": False, "stations": 0, "problems": []}
+    return {"compiled": True, "stations": report.stations,
+            "problems": [{"kind": s.kind, "severity": s.severity, "slot_time": s.slot_time,
+                          "stations": len(s.stations), "text": s.text_vi, "text_en": s.text_en}
+                         for s in report.summaries()]}
+
+
+@blp.route("/slots")
+@blp.arguments(SlotQuerySchema, location="query")
+@blp.response(200, SlotSchema(many=True))
+@login_required
+def list_slots(args):
+    """Slots that apply at an area or a station: inherited from above and its own."""
+    if "station" in args:
+        return slots.inherited_slots(db(), station=stations.get_station(db(), args["station"], signed_in_user()))
+    area = areas.find_area(db(), args["area"]) if "area" in args else signed_in_user().scope_area
+    if area is None:
+        raise InvalidInput(_l("Say which area or station."), field="area")
+    return slots.inherited_slots(db(), area=area)
+
+
+@blp.route("/slots", methods=["POST"])
+@blp.arguments(SlotCreateSchema)
+@blp.response(201, SlotSchema)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def create_slot(data):
+    user = signed_in_user()
+    area_code, station_code = data.pop("area", None), data.pop("station", None)
+    area = areas.find_area(db(), area_code) if area_code else None
+    if area is not None and area.level is Level.DISTRICT and area.structure.value == "2025":
+        raise InvalidInput(_l("The 2025 structure has no districts."), field="area")
+    station = stations.get_station(db(), station_code, user) if station_code else None
+    spec = slots.SlotSpec(policy=data.pop("overflow_policy"), **data)
+    slot = slots.create_slot(
+        db(), user, spec, area=area, station=station,
+        check_overlaps=lambda session, s: scheduling.check_overlaps(session, s, settings(), today=local_today()))
+    scheduling.after_change(db(), settings(), scheduling.slot_stations(db(), slot), now=utc_now())
+    return slot
+
+
+@blp.route("/slots/<int:slot_id>/exceptions", methods=["POST"])
+@blp.arguments(SlotExceptionSchema)
+@blp.response(200, SlotSchema)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def slot_exception(data, slot_id: int):
+    """Cancel one day (a holiday), restore it, or add a one-off extra session."""
+    user = signed_in_user()
+    slot = slots.get_slot(db(), user, slot_id)
+    slots.set_exception(db(), user, slot, **data,
+                        check_overlaps=lambda s, x: scheduling.check_overlaps(s, x, settings(), today=local_today()))
+    scheduling.after_change(db(), settings(), scheduling.slot_stations(db(), slot), now=utc_now())
+    return slot
+
+
+@blp.route("/slots/<int:slot_id>", methods=["DELETE"])
+@blp.response(204)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def delete_slot(slot_id: int):
+    user = signed_in_user()
+    slot = slots.get_slot(db(), user, slot_id)
+    affected = scheduling.slot_stations(db(), slot)
+    slots.delete_slot(db(), user, slot)
+    scheduling.after_change(db(), settings(), affected, now=utc_now())
+
+
+@blp.route("/placements", methods=["POST"])
+@blp.arguments(PlacementCreateSchema)
+@blp.response(201, PlacementResultSchema)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def create_placement(data):
+    """Place an item; the answer carries the fit problems of the stations it reaches (compiled at once)."""
+    placement = placements.create_placement(db(), signed_in_user(), placements.PlacementSpec(**data),
+                                            today=local_today())
+    report = scheduling.after_change(db(), settings(), scheduling.placement_stations(db(), placement),
+                                     now=utc_now())
+    return {"placement": placement, "compile": _report(report)}
+
+
+@blp.route("/placements/<int:placement_id>", methods=["DELETE"])
+@blp.response(204)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def delete_placement(placement_id: int):
+    placement = placements.get_placement(db(), signed_in_user(), placement_id)
+    affected = scheduling.placement_stations(db(), placement)
+    placements.delete_placement(db(), signed_in_user(), placement)
+    scheduling.after_change(db(), settings(), affected, now=utc_now())
+
+
+@blp.route("/priority-orders", methods=["PUT"])
+@blp.arguments(PriorityOrderSchema)
+@blp.response(200, CompileReportSchema)
+@role_required(Role.OPERATOR, Role.EDITOR)
+def set_priority_order(data):
+    """The commune operator's order for clashing priority items in their commune."""
+    commune = areas.find_area(db(), data["commune"], level=Level.COMMUNE)
+    placements.set_priority_order(db(), signed_in_user(), commune, data["placement_ids"])
+    return _report(scheduling.after_change(db(), settings(), compiler.stations_under(db(), area_ids=[commune.id]),
+                                           now=utc_now()))
+
+
+@blp.route("/compile", methods=["POST"])
+@blp.response(200, CompileReportSchema)
+@role_required(Role.EDITOR)
+def compile_now():
+    """Compile every station in the caller's area now (the scheduler also does this nightly)."""
+    user = signed_in_user()
+    ids = [s.id for s in stations.list_stations(db(), user)]
+    return _report(compiler.compile_stations(db(), settings(), now=utc_now(), station_ids=ids))
+
+
+@blp.route("/stations/<code>/playlists/<day>")
+@login_required
+def playlist_json(code: str, day: str):
+    """One station's compiled day: entries with local start times, audio, and the problems found."""
+    station = stations.get_station(db(), code, signed_in_user())
+    return station_day(db(), station, _day(day))
+
+
+@blp.route("/stations/<code>/playlists/<day>.m3u8")
+@login_required
+def playlist_m3u8(code: str, day: str):
+    station = stations.get_station(db(), code, signed_in_user())
+    return Response(day_m3u8(db(), station, _day(day)), mimetype="audio/x-mpegurl; charset=utf-8")
+
+
+@blp.route("/areas/<code>/schedule.ics")
+@login_required
+def area_ics(code: str):
+    """The area's slots (its own and inherited) as an iCalendar feed."""
+    area = areas.find_area(db(), code)
+    return Response(area_calendar(db(), area, settings().timezone), mimetype="text/calendar; charset=utf-8")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(_l("Write the day as YYYY-MM-DD."), field="day") from None
+
