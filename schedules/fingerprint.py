@@ -50,5 +50,10 @@ def canonical_content(playlist: DayPlaylist) -> dict[str, Any]:
 
 def fingerprint(playlist: DayPlaylist) -> str:
     """sha256 hex of the canonical JSON of ``canonical_content(playlist)``."""
-    text = json.dumps(canonical_content(playlist), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return fingerprint_content(canonical_content(playlist))
+
+
+def fingerprint_content(content: dict[str, Any]) -> str:
+    """The fingerprint of content already made by ``canonical_content`` (e.g. shared by equal stations)."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

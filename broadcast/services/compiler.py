@@ -11,12 +11,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 import schedules
 from broadcast.config import Settings
@@ -49,9 +49,10 @@ def _latest_playlists(session: Session, station_ids: list[int], first: date, las
     newest = (select(Playlist.station_id, Playlist.day, func.max(Playlist.version).label("version"))
               .where(Playlist.station_id.in_(station_ids), Playlist.day >= first, Playlist.day <= last)
               .group_by(Playlist.station_id, Playlist.day).subquery())
-    rows = session.scalars(select(Playlist).join(newest, (Playlist.station_id == newest.c.station_id)
-                                                 & (Playlist.day == newest.c.day)
-                                                 & (Playlist.version == newest.c.version)))
+    # The content is read only where the showlock needs it (defer): most compiles compare fingerprints only.
+    rows = session.scalars(select(Playlist).options(defer(Playlist.content))
+                           .join(newest, (Playlist.station_id == newest.c.station_id)
+                                 & (Playlist.day == newest.c.day) & (Playlist.version == newest.c.version)))
     return {(p.station_id, p.day): p for p in rows}
 
 
@@ -80,7 +81,7 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
     manifests = {m.station_id: m for m in session.scalars(
         select(StationManifest).where(StationManifest.station_id.in_([s.id for s in stations])))}
     showlock = timedelta(minutes=settings.showlock_minutes)
-    shared: dict[tuple, tuple[list[schedules.DayPlaylist], wire.Manifest]] = {}
+    shared: dict[tuple, tuple[list[schedules.DayPlaylist], list[dict], wire.Manifest | None]] = {}
     for station in stations:
         zone = zones[station.id]
         tz = ZoneInfo(zone)
@@ -95,13 +96,13 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
             compiled = schedules.compile_days(
                 station.code, today, day_to, tz, slots, station_inputs.placements, now=now, showlock=showlock,
                 previous=previous, aliases=schedules.slot_aliases(station_inputs.chain))
-            shared[key] = (compiled, None)
-        compiled, template = shared[key]
-        changed_days, versions = _store_days(session, station, compiled, latest)
+            shared[key] = (compiled, [schedules.canonical_content(day) for day in compiled], None)
+        compiled, contents, template = shared[key]
+        changed_days, versions = _store_days(session, station, compiled, contents, latest)
         report.days_changed += changed_days
         template = _store_manifest(session, station, zone, compiled, versions, manifests.get(station.id), template,
                                    now, report)
-        shared[key] = (compiled, template)
+        shared[key] = (compiled, contents, template)
         report.problems[station.code] = [p for day in compiled for p in day.problems]
         report.stations += 1
     session.commit()
@@ -121,18 +122,18 @@ def _previous_days(latest, station_id: int, slots, today: date, tz: ZoneInfo, no
 
 
 def _store_days(session: Session, station: Station, compiled: list[schedules.DayPlaylist],
-                latest: dict) -> tuple[int, dict[date, int]]:
+                contents: list[dict], latest: dict) -> tuple[int, dict[date, int]]:
+    """Store the days whose content changed; ``contents`` are the group's canonical contents, made once."""
     changed, versions = 0, {}
-    for day in compiled:
-        mine = replace(day, station_code=station.code)
-        fingerprint = schedules.fingerprint(mine)
+    for day, shared_content in zip(compiled, contents, strict=True):
+        content = {**shared_content, "station": station.code}
+        fingerprint = schedules.fingerprint_content(content)
         stored = latest.get((station.id, day.day))
         if stored is not None and stored.etag == fingerprint:
             versions[day.day] = stored.version
             continue
         version = stored.version + 1 if stored is not None else 1
-        playlist = Playlist(station_id=station.id, day=day.day, version=version, etag=fingerprint,
-                            content=schedules.canonical_content(mine))
+        playlist = Playlist(station_id=station.id, day=day.day, version=version, etag=fingerprint, content=content)
         session.add(playlist)
         latest[(station.id, day.day)] = playlist
         versions[day.day] = version

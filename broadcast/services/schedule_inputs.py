@@ -20,6 +20,7 @@ from broadcast.db.models import (
     ItemStatus,
     NewsItem,
     Placement,
+    PlacementTarget,
     PriorityOrder,
     Slot,
     Station,
@@ -128,11 +129,14 @@ def load_inputs(session: Session, stations: list[Station], day_from: date, day_t
             inputs.slots_by_station[slot.station_id].append(slot_rule(slot, level))
         else:
             inputs.slots_by_area[slot.area_id].append(slot_rule(slot, depth(by_id[slot.area_id].path)))
+    # Only placements aimed at these stations or the areas above them: a commune's change reads little.
+    aimed = select(PlacementTarget.placement_id).where(
+        PlacementTarget.area_id.in_(area_ids) | PlacementTarget.station_id.in_(station_ids))
     placement_query = (
         select(Placement)
         .join(NewsItem, Placement.item_id == NewsItem.id)
         .where(NewsItem.status == ItemStatus.APPROVED, Placement.date_from <= day_to,
-               Placement.date_until >= day_from)
+               Placement.date_until >= day_from, Placement.id.in_(aimed))
         .options(joinedload(Placement.item).joinedload(NewsItem.audio_asset), selectinload(Placement.targets))
     )
     placed_by = dict(by_id)
