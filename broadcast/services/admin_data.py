@@ -118,7 +118,8 @@ def units(structure: str, province_code: str) -> list[Unit]:
             result.append(Unit("district", r["districtCode"], r["district"], r["districtShort"], r["districtType"],
                                r["districtLat"], r["districtLon"], province_code,
                                f"{r['provinceKey']}_{r['districtKey']}"))
-        for r in rows:
+        # Island districts without communes (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, ...) come as a row with no ward.
+        for r in (r for r in rows if r["wardCode"]):
             result.append(Unit("commune", r["wardCode"], r["ward"], r["wardShort"], r["wardType"], r["wardLat"],
                                r["wardLon"], r["districtCode"],
                                f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey']}"))

@@ -59,3 +59,18 @@ def test_ha_giang_merged_into_tuyen_quang():
 
 def test_suggestions_for_a_misspelt_province():
     assert "Hà Giang" in admin_data.suggest_provinces("legacy", "Ha Gang")
+
+
+def test_island_districts_without_communes_are_kept_as_districts():
+    units = admin_data.units("legacy", "31")  # Hải Phòng: Bạch Long Vĩ has no commune-level unit
+    assert all(u.code for u in units)
+    assert "Huyện Bạch Long Vĩ" in {u.name for u in units if u.level == "district"}
+
+
+def test_every_legacy_province_has_coded_units():
+    total = Counter()
+    for province in admin_data.provinces("legacy"):
+        units = admin_data.units("legacy", province.code)
+        assert all(u.code and u.name for u in units), province.name
+        total.update(u.level for u in units)
+    assert total == {"province": 63, "district": 696, "commune": 10035}
