@@ -26,6 +26,7 @@ from broadcast.db.models import (
     Station,
 )
 
+_CHUNK = 5000  # ids per IN (...) list: far below SQLite's limit on bound parameters
 WEEKDAY_INDEX = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 
 
@@ -130,18 +131,22 @@ def load_inputs(session: Session, stations: list[Station], day_from: date, day_t
         else:
             inputs.slots_by_area[slot.area_id].append(slot_rule(slot, depth(by_id[slot.area_id].path)))
     # Only placements aimed at these stations or the areas above them: a commune's change reads little.
-    aimed = select(PlacementTarget.placement_id).where(
-        PlacementTarget.area_id.in_(area_ids) | PlacementTarget.station_id.in_(station_ids))
-    placement_query = (
-        select(Placement)
+    # Driven from the targets (a join): SQLite planned "id IN (subquery)" as a nested loop over items.
+    aimed = list(session.scalars(
+        select(Placement.id).distinct()
+        .join(PlacementTarget, PlacementTarget.placement_id == Placement.id)
         .join(NewsItem, Placement.item_id == NewsItem.id)
         .where(NewsItem.status == ItemStatus.APPROVED, Placement.date_from <= day_to,
-               Placement.date_until >= day_from, Placement.id.in_(aimed))
-        .options(joinedload(Placement.item).joinedload(NewsItem.audio_asset), selectinload(Placement.targets))
-    )
+               Placement.date_until >= day_from,
+               PlacementTarget.area_id.in_(area_ids) | PlacementTarget.station_id.in_(station_ids))))
+    found: list[Placement] = []
+    for start in range(0, len(aimed), _CHUNK):
+        found += session.scalars(
+            select(Placement).where(Placement.id.in_(aimed[start:start + _CHUNK]))
+            .options(joinedload(Placement.item).joinedload(NewsItem.audio_asset), selectinload(Placement.targets))
+        ).unique()
     placed_by = dict(by_id)
     missing = set()
-    found = list(session.scalars(placement_query).unique())
     for placement in found:
         if placement.placed_by_area_id and placement.placed_by_area_id not in placed_by:
             missing.add(placement.placed_by_area_id)

@@ -53,9 +53,9 @@ DAY = date(2026, 11, 29)
 ITEM_S = 150  # 12 items of 2.5 min fill most of a 35-minute session
 
 
-def build_world(session, quick: bool) -> None:
+def build_world(session, quick: bool, provinces: int | None = None) -> None:
     """Areas, stations, slots, items with audio and placements, inserted in bulk."""
-    provinces = ["Hà Giang"] if quick else [p.short_name for p in admin_data.provinces("legacy")]
+    provinces = ["Hà Giang"] if quick else [p.short_name for p in admin_data.provinces("legacy")][:provinces]
     for name in provinces:
         areas.load_province(session, name, Structure.LEGACY, actor="bench")
     communes = list(session.scalars(select(Area).where(Area.level == Level.COMMUNE)))
@@ -120,6 +120,7 @@ def floor(session, out: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Hà Giang only (about 1,000 stations)")
+    parser.add_argument("--provinces", type=int, default=None, help="only the first N legacy provinces")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -130,7 +131,7 @@ def main() -> None:
         database.upgrade()
         with app.app_context(), database.sessions() as session:
             started = time.perf_counter()
-            build_world(session, args.quick)
+            build_world(session, args.quick, args.provinces)
             stations = session.query(Station).count()
             print(f"world: {stations} stations built in {time.perf_counter() - started:.1f} s", flush=True)
 
