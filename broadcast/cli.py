@@ -147,8 +147,12 @@ def stations_list(session: Session):
 @demo_cli.command("seed")
 @with_session
 def demo_seed(session: Session):
-    """Load Hà Giang (legacy) and Tuyên Quang (2025), demo users and demo stations (safe to run again)."""
-    for line in demo.seed(session):
+    """Load Hà Giang (legacy) and Tuyên Quang (2025), demo users, stations and a schedule (safe to run again)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(current_app.extensions["settings"].timezone)).date()
+    for line in demo.seed(session, today):
         click.echo(line)
 
 

@@ -65,6 +65,7 @@ def _shared_digest(content: dict) -> str:
 def compile_stations(session: Session, settings: Settings, *, now: datetime,
                      station_ids: Iterable[int] | None = None, days: int | None = None) -> CompileReport:
     """Compile ``days`` (default: the configured horizon) from today for the given stations (default: all)."""
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the wire format carries milliseconds
     query = select(Station).where(Station.active).options(joinedload(Station.commune)).order_by(Station.id)
     if station_ids is not None:
         query = query.where(Station.id.in_(list(station_ids)))

@@ -6,13 +6,14 @@ Idempotent: what exists already is left as it is (including changed passwords).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcast.db.models import Area, Level, Role, Station, Structure, User
+from broadcast.db.models import Area, Level, Role, Slot, Station, Structure, User
 from broadcast.i18n import _
-from broadcast.services import areas, stations, users
+from broadcast.services import areas, items, placements, slots, stations, users
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed by scripts/run; demo accounts only
 
@@ -34,7 +35,13 @@ STATIONS = (
 )
 
 
-def seed(session: Session) -> Iterator[str]:
+DEMO_BULLETIN = (
+    "Ngày 13/12/2019, UBND tỉnh có báo cáo số 485/BC-UBND; tỷ lệ phủ sóng đạt 98,5% với 1.880 trạm BTS. "
+    "Người dân chủ động phòng chống lũ quét và sạt lở đất trong mùa mưa bão."
+)
+
+
+def seed(session: Session, today: date | None = None) -> Iterator[str]:
     for province, structure in PROVINCES:
         have = session.scalar(select(Area.id).where(Area.structure == structure, Area.level == Level.PROVINCE,
                                                     Area.short_name == province))
@@ -61,3 +68,24 @@ def seed(session: Session) -> Iterator[str]:
             )
             stations.add_station(session, spec, actor="demo")
             yield _("Created demo station %(code)s.", code=code)
+
+    if today is not None and session.scalar(select(Slot.id).where(Slot.name == "Buổi sáng")) is None:
+        yield from _schedule(session, current("08"), today)
+
+
+def _schedule(session: Session, province: Area, today: date) -> Iterator[str]:
+    """Two daily sessions for the province and one approved bulletin in them for a week, read by espeak-ng."""
+    editor = users.get_user(session, "bientap")
+    approver = users.get_user(session, "pheduyet")
+    made = [slots.create_slot(session, editor, slots.SlotSpec(name=name, start_time=start, duration_s=3600,
+                                                              valid_from=today), area=province)
+            for name, start in (("Buổi sáng", time(6, 0)), ("Buổi chiều", time(17, 0)))]
+    item = items.create_item(session, editor, items.ItemFields(title="Bản tin mẫu: phòng chống lũ quét",
+                                                               body=DEMO_BULLETIN, category="Thiên tai"))
+    items.submit(session, editor, item)
+    items.approve(session, approver, item)  # the render job reads it aloud within seconds
+    for slot in made:
+        placements.create_placement(session, editor, placements.PlacementSpec(
+            item_id=item.id, slot_id=slot.id, targets=[province.code], date_from=today,
+            date_until=today + timedelta(days=6)), today=today)
+    yield _("Created the demo schedule: two daily sessions and one bulletin for a week.")
