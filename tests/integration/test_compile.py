@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from broadcast.db.models import AudioAsset, Playlist, Role, StationManifest, Structure
-from broadcast.services import areas, compiler, items, placements, slots, stations, users
+from broadcast.db.models import AudioAsset, Playlist, StationManifest
+from broadcast.services import areas, compiler, items, placements, slots, stations
 from stations import manifest as wire
+from tests.factories import tuyen_quang
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 22:00 in Hà Giang: today's sessions are over
 TODAY = date(2026, 11, 28)
@@ -19,14 +20,8 @@ TOMORROW = date(2026, 11, 29)
 @pytest.fixture
 def world(app, session, settings):
     with app.app_context():
-        areas.load_province(session, "Tuyên Quang", Structure.CURRENT)
-        people = {}
-        for name, role, code in (("bientap", Role.EDITOR, "08"), ("pheduyet", Role.APPROVER, "08"),
-                                 ("vanhanh", Role.OPERATOR, "00694")):
-            people[name] = users.create_user(session, username=name, password="long enough", role=role,
-                                             scope_area=areas.find_area(session, code))
-        for code, commune in (("HG1-01", "00694"), ("HG1-02", "00694"), ("HG2-01", "00691")):
-            stations.add_station(session, stations.StationSpec(code=code, commune=areas.find_area(session, commune)))
+        people = tuyen_quang(session, station_codes=(("HG1-01", "00694"), ("HG1-02", "00694"),
+                                                     ("HG2-01", "00691")))
         morning = slots.create_slot(session, people["bientap"], slots.SlotSpec(
             name="Buổi sáng", start_time=time(6, 0), duration_s=600, valid_from=TODAY, gap_ms=1000),
             area=areas.find_area(session, "08"))

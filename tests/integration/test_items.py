@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from broadcast.db.models import AuditLog, ContentSource, ItemStatus, RenderState, Role, Structure
+from broadcast.db.models import AuditLog, ContentSource, ItemStatus, RenderState, Role
 from broadcast.errors import Conflict, Forbidden, InvalidInput, NotFound
-from broadcast.services import areas, items, lexicon, users
+from broadcast.services import items, lexicon
+from tests.factories import PEOPLE, tuyen_quang
 
 TEXT = "Ngày 13/12/2019, UBND tỉnh có báo cáo số 485/BC-UBND."
 
@@ -15,13 +16,7 @@ TEXT = "Ngày 13/12/2019, UBND tỉnh có báo cáo số 485/BC-UBND."
 @pytest.fixture
 def people(app, session):
     with app.app_context():
-        areas.load_province(session, "Tuyên Quang", Structure.CURRENT)
-        made = {}
-        for name, role, code in (("bientap", Role.EDITOR, "08"), ("pheduyet", Role.APPROVER, "08"),
-                                 ("vanhanh", Role.OPERATOR, "00694"), ("vanhanh2", Role.OPERATOR, "00691")):
-            made[name] = users.create_user(session, username=name, password="long enough", role=role,
-                                           scope_area=areas.find_area(session, code))
-        yield made
+        yield tuyen_quang(session, (*PEOPLE, ("vanhanh2", Role.OPERATOR, "00691")))
 
 
 def _draft(session, user, **kw):

@@ -7,9 +7,10 @@ from datetime import date, datetime, time
 import pytest
 from sqlalchemy import func, select
 
-from broadcast.db.models import ItemStatus, Placement, PriorityOrder, Role, Slot, Structure
+from broadcast.db.models import ItemStatus, Placement, PriorityOrder, Slot
 from broadcast.errors import Conflict, Forbidden, InvalidInput, NotFound
-from broadcast.services import areas, items, placements, slots, stations, users
+from broadcast.services import areas, items, placements, slots, stations
+from tests.factories import tuyen_quang
 
 TODAY = date(2026, 11, 28)
 
@@ -17,14 +18,7 @@ TODAY = date(2026, 11, 28)
 @pytest.fixture
 def world(app, session):
     with app.app_context():
-        areas.load_province(session, "Tuyên Quang", Structure.CURRENT)
-        people = {}
-        for name, role, code in (("bientap", Role.EDITOR, "08"), ("pheduyet", Role.APPROVER, "08"),
-                                 ("vanhanh", Role.OPERATOR, "00694")):
-            people[name] = users.create_user(session, username=name, password="long enough", role=role,
-                                             scope_area=areas.find_area(session, code))
-        for code, commune in (("HG1-01", "00694"), ("HG2-01", "00691")):
-            stations.add_station(session, stations.StationSpec(code=code, commune=areas.find_area(session, commune)))
+        people = tuyen_quang(session, station_codes=(("HG1-01", "00694"), ("HG2-01", "00691")))
         item = items.create_item(session, people["bientap"], items.ItemFields(title="Tin", body="Một hai ba bốn."))
         items.submit(session, people["bientap"], item)
         items.approve(session, people["pheduyet"], item)
