@@ -60,8 +60,6 @@ def create_slot(data):
     user = signed_in_user()
     area_code, station_code = data.pop("area", None), data.pop("station", None)
     area = areas.find_area(db(), area_code) if area_code else None
-    if area is not None and area.level is Level.DISTRICT and area.structure.value == "2025":
-        raise InvalidInput(_l("The 2025 structure has no districts."), field="area")
     station = stations.get_station(db(), station_code, user) if station_code else None
     spec = slots.SlotSpec(policy=data.pop("overflow_policy"), **data)
     slot = slots.create_slot(
