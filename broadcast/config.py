@@ -21,7 +21,6 @@ from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
-TTS_ENGINES = ("espeak", "gtts", "edge", "http")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -46,6 +45,3 @@ def new_token(prefix: str) -> str:
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
-
-def same_digest(a: str, b: str) -> bool:
-    return hmac.compare_digest(a, b)

@@ -49,12 +49,6 @@ def audio_kind(data: bytes) -> str | None:
     return None
 
 
-def file_kind(path: Path) -> str | None:
-    """:func:`audio_kind` of a file's first bytes."""
-    with open(path, "rb") as handle:
-        return audio_kind(handle.read(12))
-
-
 def join_wav(parts: list[Path], out_path: Path) -> None:
     """Concatenate WAV files sample for sample: the result lasts exactly the sum of the parts."""
     with wave.open(str(parts[0]), "rb") as first:

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from broadcast.audio_setup import AudioTools, audio_tools
+from broadcast.audio_setup import audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
 from broadcast.services import compiler, rendering, scheduling, stations
@@ -31,16 +31,11 @@ def mark_offline_stations(now: datetime | None = None) -> int:
     return changed
 
 
-@cache
-def _audio_tools(settings_key: str) -> AudioTools:
-    return audio_tools(load_settings())
-
-
 def render_pending_items(limit: int = 20) -> int:
     """Render the items waiting for audio; returns how many were handled."""
     settings = load_settings()
     database = _database(settings.resolved_database_url)
-    tools = _audio_tools(settings.model_dump_json(exclude={"secret_key"}))
+    tools = audio_tools(settings)  # cheap to build; a new one picks up configuration changes
     with database.session() as session:
         done = rendering.render_pending(session, tools, limit=limit)
         # Stations airing these items now get real audio instead of an estimate: recompile them.

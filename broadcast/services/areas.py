@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import Area, AreaSuccession, Level, Structure
-from broadcast.errors import InvalidInput, NotFound
+from broadcast.errors import NotFound
 from broadcast.i18n import _l
 from broadcast.services import admin_data
 from broadcast.services.audit import record
@@ -22,14 +22,6 @@ class LoadReport:
     created: Counter
     updated: int
     successions: int
-
-
-def parse_structure(value: str) -> Structure:
-    try:
-        return Structure(value)
-    except ValueError:
-        raise InvalidInput(_l("Unknown structure %(value)s; use legacy or 2025.", value=value),
-                           field="structure") from None
 
 
 def _resolve_province(structure: Structure, text: str) -> admin_data.Province:

@@ -40,8 +40,6 @@ STATUS_LABELS = {ItemStatus.DRAFT: _l("draft"), ItemStatus.SUBMITTED: _l("submit
 # The past participle in "cannot be ...": each language words it its own way.
 ACTION_LABELS = {"submit": _l("sent for approval"), "approve": _l("given approval"), "reject": _l("turned down"),
                  "archive": _l("put in the archive")}
-EDITABLE_FIELDS = ("title", "body", "language", "category", "source", "valid_from", "valid_until", "item_class",
-                   "voice", "speaking_rate", "content_source")
 
 
 @dataclass

@@ -26,10 +26,6 @@ def overrides(session: Session) -> dict[str, str]:
     return {e.term: e.reading for e in entries(session)}
 
 
-def effective(session: Session) -> dict[str, str]:
-    return {**BUILT_IN_LEXICON, **overrides(session)}
-
-
 def set_entry(session: Session, user: User, term: str, reading: str, note: str | None = None) -> LexiconEntry:
     """Add a term or change how it is read."""
     scope.require_role(user, Role.EDITOR, Role.APPROVER)

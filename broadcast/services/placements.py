@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select
@@ -43,7 +43,6 @@ class PlacementSpec:
     repeat_gap_s: int = 0
     position: int | None = None
     priority: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -36,7 +36,6 @@ class StationSpec:
     ssh_remote_dir: str | None = None
     ssh_host_key: str | None = None
     speakers: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def _check(spec: StationSpec) -> None:

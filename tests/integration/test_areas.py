@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from broadcast.db.models import Area, AreaSuccession, AuditLog, Level, Structure
-from broadcast.errors import InvalidInput, NotFound
+from broadcast.errors import NotFound
 from broadcast.services import areas
 
 
@@ -67,11 +67,6 @@ def test_unknown_province_writes_nothing(session, province, structure, message):
     session.rollback()
     assert session.scalar(select(func.count(Area.id))) == 0
     assert session.scalar(select(func.count(AuditLog.id))) == 0
-
-
-def test_unknown_structure():
-    with pytest.raises(InvalidInput, match="2030"):
-        areas.parse_structure("2030")
 
 
 def test_load_is_audited(session):

@@ -53,10 +53,6 @@ class Area(Timestamped, Base):
     def path_for(structure: Structure, codes: list[str]) -> str:
         return "/".join([structure.value, *codes]) + "/"
 
-    def contains(self, other: Area) -> bool:
-        """True when ``other`` is this unit or lies below it."""
-        return other.path.startswith(self.path)
-
     def __repr__(self) -> str:
         return f"<Area {self.structure}:{self.level}:{self.code} {self.name}>"
 
