@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +17,7 @@ class AudioRef:
     duration_ms: int
 
     def __post_init__(self) -> None:
-        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
+        if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):
             raise ValueError(f"sha256 must be 64 lower-case hex digits, got {self.sha256!r}")
         if self.size_bytes < 0 or self.duration_ms < 0:
             raise ValueError("size_bytes and duration_ms cannot be negative")

@@ -110,11 +110,14 @@ def build_world(session, quick: bool, provinces: int | None = None) -> None:
 def floor(session, out: Path) -> float:
     """json.dumps of the same final manifests, written to files: the least any compiler must do."""
     documents = [(m.station_id, json.loads(m.body)) for m in session.scalars(select(StationManifest))]
-    start = time.perf_counter()
-    for station_id, document in documents:
-        (out / f"{station_id}.json").write_text(json.dumps(document, ensure_ascii=False, sort_keys=True,
-                                                           separators=(",", ":")), encoding="utf-8")
-    return time.perf_counter() - start
+    best = float("inf")
+    for _ in range(3):  # the best of three: file writes are noisy here, and a low floor is the strict one
+        start = time.perf_counter()
+        for station_id, document in documents:
+            (out / f"{station_id}.json").write_text(json.dumps(document, ensure_ascii=False, sort_keys=True,
+                                                               separators=(",", ":")), encoding="utf-8")
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main() -> None:

@@ -20,10 +20,23 @@ from .model import SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
+# Stations of a province share most entry times, so a compile of thousands of manifests formats the same
+# moments again and again. Keyed by the POSIX timestamp, not the datetime: two times of one zone that differ
+# only in ``fold`` (the repeated DST hour) compare and hash equal, yet are an hour apart.
+_FORMATTED: dict[tuple[float, ZoneInfo], str] = {}
+_FORMATTED_MAX = 100_000
+
+
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
     """Write ``moment`` canonically in zone ``tz``: ``2026-11-29T06:00:00+07:00``, milliseconds only if any."""
-    local = moment.astimezone(tz)
-    return local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")
+    key = (moment.timestamp(), tz)
+    text = _FORMATTED.get(key)
+    if text is None:
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        local = moment.astimezone(tz)
+        text = _FORMATTED[key] = local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")
+    return text
 
 
 def content_etag(station: str, timezone: str, days: Sequence[Day]) -> str:
