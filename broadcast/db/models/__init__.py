@@ -11,6 +11,8 @@ from .delivery import (
     DeliveryState,
     PlaybackEvent,
     PlaybackOutcome,
+    Webhook,
+    WebhookDelivery,
 )
 from .scheduling import (
     CompileRequest,
@@ -31,5 +33,5 @@ __all__ = [
     "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "CompileRequest", "PriorityOrder", "StationManifest",
-    "Role", "Slot", "Station", "StationStatus", "Structure", "User", "utcnow",
+    "Role", "Slot", "Station", "StationStatus", "Structure", "User", "Webhook", "WebhookDelivery", "utcnow",
 ]

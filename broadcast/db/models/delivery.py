@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped, str_enum, utcnow
-from .scheduling import Playlist, Slot
+from .scheduling import Slot
 from .stations import Station
 from .users import User
 
@@ -19,27 +19,69 @@ class DeliveryState(enum.StrEnum):
     SENT = "sent"
     VERIFIED = "verified"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # a newer version was queued before this one got through: nothing to do
 
 
 class Delivery(Timestamped, Base):
-    """One playlist version on its way to one station over one channel."""
+    """One manifest version on its way to one station over one channel (sftp, http).
+
+    queued -> sent -> verified, or failed with the reason, the attempts so far and the next retry (none when
+    retrying cannot help, e.g. a host key mismatch, until someone acts).
+    """
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("station_id", "playlist_id", "channel"),)
+    __table_args__ = (UniqueConstraint("station_id", "manifest_version", "channel"),
+                      Index("ix_deliveries_due", "state", "next_retry_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
-    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(20), doc="sftp, http, mqtt, feed, webhook")
+    manifest_version: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(20))
     state: Mapped[DeliveryState] = mapped_column(str_enum(DeliveryState), default=DeliveryState.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_retry_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
+    bytes_sent: Mapped[int] = mapped_column(BigInteger, default=0)
 
     station: Mapped[Station] = relationship()
-    playlist: Mapped[Playlist] = relationship()
+
+
+class Webhook(Timestamped, Base):
+    """Another system told of every bulletin published for an area (and its subtree), signed with HMAC-SHA256."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # Kept readable: signing needs the secret itself, not a hash of it.
+    secret: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class WebhookDelivery(Timestamped, Base):
+    """One event for one webhook; the event id lets the receiver drop a repeat."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id"), Index("ix_webhook_deliveries_due", "state",
+                                                                          "next_retry_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[DeliveryState] = mapped_column(str_enum(DeliveryState), default=DeliveryState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None]
+    next_retry_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+    webhook: Mapped[Webhook] = relationship()
 
 
 class PlaybackOutcome(enum.StrEnum):
