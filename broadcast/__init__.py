@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             sys.exit(str(exc))
 
     from broadcast import cli, errors, web
+    from broadcast.channels import http_pull
     from broadcast.db.engine import Database
     from broadcast.i18n import babel, select_locale, select_timezone
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["settings"] = settings
     app.extensions["database"] = Database(settings.resolved_database_url, echo=settings.sql_echo)
+    http_pull.watch_station_changes(app.extensions["database"].sessions, settings.instance_path)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     web.init_app(app)

@@ -45,6 +45,7 @@ demo_cli = AppGroup("demo", help="Demo data for a first look.")
 jobs_cli = AppGroup("jobs", help="The job scheduler.")
 items_cli = AppGroup("items", help="News items and their audio.")
 schedule_cli = AppGroup("schedule", help="Compiling stations' playlists.")
+delivery_cli = AppGroup("delivery", help="Getting playlists to stations.")
 
 
 @db_cli.command("upgrade")
@@ -136,6 +137,21 @@ def stations_token(session: Session, code: str):
     click.echo(stations.issue_token(session, stations.get_station(session, code)))
 
 
+@stations_cli.command("pin-host-key")
+@click.argument("code")
+@click.argument("key_line")
+@with_session
+def stations_pin_host_key(session: Session, code: str, key_line: str):
+    """Pin a station's SSH host key ("ssh-ed25519 AAAA...") after checking it on the box; pushes resume."""
+    from datetime import UTC, datetime
+
+    from broadcast.services import deliveries
+
+    deliveries.pin_host_key(session, stations.get_station(session, code), key_line, actor="cli",
+                            now=datetime.now(UTC))
+    click.echo(_("Pinned the host key of %(code)s.", code=code))
+
+
 @stations_cli.command("list")
 @with_session
 def stations_list(session: Session):
@@ -208,6 +224,28 @@ def schedule_compile(session: Session, codes: tuple[str, ...], days: int | None)
         click.echo(f"[{summary.severity}] {summary.text_vi if vietnamese else summary.text_en}")
 
 
+@delivery_cli.command("ssh-key")
+def delivery_ssh_key():
+    """Print the service's SSH public key (made on first use), for each push station's authorized_keys."""
+    from broadcast.services import pushing
+
+    click.echo(pushing.public_key_line(current_app.extensions["settings"]))
+
+
+@delivery_cli.command("push")
+@with_session
+def delivery_push(session: Session):
+    """Push every due SFTP delivery now (the scheduler does this every 15 seconds)."""
+    from datetime import UTC, datetime
+
+    from broadcast.services import pushing
+
+    run = pushing.push_due(session, current_app.extensions["settings"], now=datetime.now(UTC))
+    click.echo(_("Pushed %(sent)s; %(failed)s failed.", sent=run.sent, failed=run.failed))
+    if run.failed:
+        sys.exit(1)
+
+
 @jobs_cli.command("run")
 def jobs_run():
     """Run the job scheduler in the foreground (one process for the whole service)."""
@@ -218,5 +256,6 @@ def jobs_run():
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli, items_cli, schedule_cli):
+    for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli, items_cli, schedule_cli,
+                  delivery_cli):
         app.cli.add_command(group)

@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     schedule_days: int = Field(default=7, ge=1, le=31)
     # A station that has not been heard from for this long is shown offline.
     station_offline_after_s: int = Field(default=180, ge=30)
+    # MQTT broker for nudging agents at once when their manifest changes ("" = no broker; agents still poll),
+    # e.g. mqtt://127.0.0.1:1883. Each station's topic is <prefix>/<code>/manifest, retained.
+    mqtt_url: str = Field(default="", pattern=r"^(mqtts?://[^/:]+(:\d+)?/?)?$")
+    mqtt_topic_prefix: str = Field(default="radio/stations", pattern=r"^[^#+]+$")
+    # SFTP push: the service's private key (made on first use, its public half goes into each station's
+    # authorized_keys), how many stations at once, and the retry schedule of failed pushes.
+    ssh_key_path: Path | None = None
+    delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    delivery_timeout_s: float = Field(default=60.0, gt=0)
+    delivery_retry_base_s: float = Field(default=30.0, gt=0)
+    delivery_retry_cap_s: float = Field(default=3600.0, gt=0)
+    delivery_max_attempts: int = Field(default=20, ge=1)
     sql_echo: bool = False
 
     @classmethod
@@ -124,6 +136,10 @@ class Settings(BaseSettings):
         if url.drivername == "postgresql":  # name the driver we install, whatever SQLAlchemy's default
             url = url.set(drivername="postgresql+psycopg")
         return url.render_as_string(hide_password=False)
+
+    @property
+    def resolved_ssh_key_path(self) -> Path:
+        return self.ssh_key_path or self.instance_path / "ssh" / "id_ed25519"
 
     @property
     def resolved_audio_dir(self) -> Path:

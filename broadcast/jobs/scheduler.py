@@ -27,6 +27,10 @@ JOBS = (
     ("compile_queued", "broadcast.jobs.tasks:compile_queued", {"trigger": "interval", "seconds": 15}),
     # Every night the horizon moves a day on: compile everything (unchanged days keep their versions).
     ("compile_nightly", "broadcast.jobs.tasks:compile_all", {"trigger": "cron", "hour": 0, "minute": 5}),
+    # Push stations get each new manifest version; failed pushes come back on their backoff schedule.
+    ("push_deliveries", "broadcast.jobs.tasks:push_deliveries", {"trigger": "interval", "seconds": 15}),
+    # Other systems hear of a published bulletin within seconds; failures are retried with backoff.
+    ("deliver_webhooks", "broadcast.jobs.tasks:deliver_webhooks", {"trigger": "interval", "seconds": 15}),
 )
 
 

@@ -9,7 +9,7 @@ from functools import cache
 from broadcast.audio_setup import audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
-from broadcast.services import compiler, rendering, scheduling, stations
+from broadcast.services import compiler, pushing, rendering, scheduling, stations, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +57,21 @@ def compile_all() -> int:
     settings = load_settings()
     with _database(settings.resolved_database_url).session() as session:
         return compiler.compile_stations(session, settings, now=datetime.now(UTC)).stations
+
+
+def deliver_webhooks() -> int:
+    """Send the webhook events that are due (new ones, and failed ones whose retry time has come)."""
+    settings = load_settings()
+    with _database(settings.resolved_database_url).session() as session:
+        run = webhooks.deliver_webhooks(session, settings, now=datetime.now(UTC))
+    if run.sent or run.failed:
+        log.info("webhooks: %d sent, %d failed", run.sent, run.failed)
+    return run.sent + run.failed
+
+
+def push_deliveries() -> int:
+    """Push the SFTP deliveries that are due (new versions, and failed ones whose retry time has come)."""
+    settings = load_settings()
+    with _database(settings.resolved_database_url).session() as session:
+        run = pushing.push_due(session, settings, now=datetime.now(UTC))
+    return run.sent + run.failed

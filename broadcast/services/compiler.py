@@ -19,8 +19,10 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, defer, joinedload
 
 import schedules
+from broadcast.channels import http_pull, mqtt
 from broadcast.config import Settings
 from broadcast.db.models import Area, Playlist, Station, StationManifest
+from broadcast.services import deliveries
 from broadcast.services.playlist_content import day_from_content, manifest_day
 from broadcast.services.schedule_inputs import load_inputs
 from stations import manifest as wire
@@ -33,6 +35,8 @@ class CompileReport:
     stations: int = 0
     days_changed: int = 0
     manifests_changed: int = 0
+    new_versions: dict[int, int] = field(default_factory=dict)  # station id -> its new manifest version
+    nudges: list[tuple[str, int, str]] = field(default_factory=list)  # (station code, version, etag) to announce
     problems: dict[str, list[schedules.Problem]] = field(default_factory=dict)
 
     def summaries(self) -> list[schedules.ProblemSummary]:
@@ -108,7 +112,10 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
         report.problems[station.code] = [p for day in compiled for p in day.problems]
         report.stations += 1
     writes.flush(session)
+    deliveries.queue_pushes(session, report.new_versions, now)
     session.commit()
+    if report.manifests_changed:
+        _announce(settings, report)
     log.info("compiled %d stations: %d days and %d manifests changed", report.stations, report.days_changed,
              report.manifests_changed)
     return report
@@ -179,7 +186,16 @@ def _store_manifest(writes: _Writes, station: Station, zone: str, compiled, vers
            "body": wire.to_json(manifest).decode("utf-8"), "compiled_at": now}
     (writes.new_manifests if stored is None else writes.changed_manifests).append(row)
     report.manifests_changed += 1
+    report.new_versions[station.id] = version
+    report.nudges.append((station.code, version, manifest.etag))
     return template
+
+
+def _announce(settings: Settings, report: CompileReport) -> None:
+    """After the commit: web workers drop their cached ETags, and agents hear of the new versions at once."""
+    http_pull.bump(settings.instance_path, http_pull.MANIFESTS)
+    if settings.mqtt_url:
+        mqtt.nudge(settings.mqtt_url, report.nudges, topic_prefix=settings.mqtt_topic_prefix)
 
 
 def stations_under(session: Session, area_ids: Iterable[int] = (), station_ids: Iterable[int] = ()) -> set[int]:

@@ -28,7 +28,7 @@ from broadcast.db.models import (
 )
 from broadcast.errors import Conflict, InvalidInput, NotFound
 from broadcast.i18n import _l
-from broadcast.services import lexicon, scope
+from broadcast.services import lexicon, scope, webhooks
 from broadcast.services.audit import record
 
 LANGUAGES = {"vi": "Tiếng Việt", "hmn": "Tiếng Mông", "tay": "Tiếng Tày", "dao": "Tiếng Dao", "nut": "Tiếng Nùng"}
@@ -188,7 +188,11 @@ def approve(session: Session, user: User, item: NewsItem) -> NewsItem:
     item.approved_at, item.approved_by_id = utcnow(), user.id
     if item.content_source is ContentSource.SPEECH and item.render_state is not RenderState.READY:
         item.render_state = RenderState.PENDING
-    return _transition(session, user, item, "approve", {ItemStatus.SUBMITTED}, ItemStatus.APPROVED)
+    item = _transition(session, user, item, "approve", {ItemStatus.SUBMITTED}, ItemStatus.APPROVED)
+    # Placed and with its audio already (a recording, or speech rendered early): published now, tell webhooks.
+    if webhooks.publish_item(session, item):
+        session.commit()
+    return item
 
 
 def reject(session: Session, user: User, item: NewsItem, reason: str) -> NewsItem:

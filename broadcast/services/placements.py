@@ -24,7 +24,7 @@ from broadcast.db.models import (
 )
 from broadcast.errors import Conflict, InvalidInput, NotFound
 from broadcast.i18n import _l
-from broadcast.services import items, scope, slots
+from broadcast.services import items, scope, slots, webhooks
 from broadcast.services.audit import record
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -141,6 +141,8 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
     record(session, user, "placement.create", "placement", placement.id, {
         "item": item.id, "slot": slot.id, "targets": [t.label for t in targets],
         "from": spec.date_from.isoformat(), "until": spec.date_until.isoformat()})
+    # An item already approved with its audio is published for these areas now: tell their webhooks.
+    webhooks.publish_item(session, item, today=today)
     session.commit()
     return placement
 

@@ -30,7 +30,7 @@ from broadcast.db.models import (
 )
 from broadcast.errors import Conflict, DomainError, InvalidInput
 from broadcast.i18n import _l, format_decimal
-from broadcast.services import items
+from broadcast.services import items, webhooks
 from broadcast.services.audit import record
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ def render_item(session: Session, item: NewsItem, tools: AudioTools, *, actor: s
     item.rendered_engine, item.rendered_at = engine, utcnow()
     record(session, actor, "item.rendered", "item", item.id,
            {"sha256": asset.sha256, "duration_ms": asset.duration_ms, "engine": engine, "warning": warning})
+    # An approved, placed item is published once its audio exists: tell the webhooks of its areas.
+    webhooks.publish_item(session, item)
     session.commit()
     return item
 

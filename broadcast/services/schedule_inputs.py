@@ -161,7 +161,7 @@ def load_inputs(session: Session, stations: list[Station], day_from: date, day_t
     missing = {r.placed_by_area_id for r in rows if r.placed_by_area_id and r.placed_by_area_id not in placed_by}
     if missing:
         placed_by.update(session.execute(select(Area.id, Area.path).where(Area.id.in_(missing)))
-                         .tuples().all())
+                         .all())
     rules: dict[int, schedules.PlacementRule] = {}
     for row in rows:
         if ContentSource(row.content_source) is ContentSource.RECORDING and row.sha256 is None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from broadcast.web.api import areas, auth, items, lexicon, schedule, stations, system
+from broadcast.web.api import (
+    areas,
+    auth,
+    deliveries,
+    items,
+    lexicon,
+    schedule,
+    station_sync,
+    stations,
+    system,
+    webhooks,
+)
 
 
 def init_app(app: Flask) -> Api:
@@ -19,6 +30,6 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "Scheduling, delivery and reports for commune radio."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
-    for module in (system, auth, areas, stations, items, lexicon, schedule):
+    for module in (system, auth, areas, stations, station_sync, deliveries, items, lexicon, schedule, webhooks):
         api.register_blueprint(module.blp)
     return api

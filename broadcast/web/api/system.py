@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, current_app
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
@@ -18,3 +18,10 @@ def health():
     db().execute(text("SELECT 1"))
     return {"status": "ok", "database": "ok",
             "schema_revision": current_app.extensions["database"].current_revision()}
+
+
+@blp.route("/ping")
+@blp.doc(responses={"200": {"description": "The process answers (no database)"}})
+def ping():
+    """Liveness only: answers without touching the database (the health check above reads it)."""
+    return Response("pong", mimetype="text/plain")

@@ -1,0 +1,62 @@
+"""MQTT nudge: a retained message on each station's topic when its manifest changes.
+
+It carries no content, only "version N (ETag) is ready": the agent fetches the manifest at once instead of
+at its next poll. Retained, so an agent that (re)connects later still hears of the newest version. The
+broker being down costs only promptness (agents keep polling), so a failure here is logged, not raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as paho
+
+log = logging.getLogger(__name__)
+
+
+def topic_for(prefix: str, station_code: str) -> str:
+    return f"{prefix.rstrip('/')}/{station_code}/manifest"
+
+
+def nudge_payload(version: int, etag: str) -> bytes:
+    return json.dumps({"version": version, "etag": etag}, separators=(",", ":")).encode()
+
+
+def nudge(url: str, announcements: Iterable[tuple[str, int, str]], *, topic_prefix: str = "radio/stations",
+          timeout: float = 10.0) -> int:
+    """Publish (QoS 1, retained) one nudge per ``(station code, version, etag)``; returns how many the broker
+    acknowledged (0 when it cannot be reached)."""
+    announcements = list(announcements)
+    if not announcements:
+        return 0
+    parts = urlsplit(url)
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+    if parts.scheme == "mqtts":
+        client.tls_set()
+    if parts.username:
+        client.username_pw_set(parts.username, parts.password)
+    try:
+        client.connect(parts.hostname or "127.0.0.1", parts.port or (8883 if parts.scheme == "mqtts" else 1883),
+                       keepalive=30)
+    except OSError as exc:
+        log.warning("MQTT broker %s unreachable (%s): %d stations will learn of their new version at their next "
+                    "poll", parts.hostname, exc, len(announcements))
+        return 0
+    client.loop_start()
+    try:
+        pending = [client.publish(topic_for(topic_prefix, code), nudge_payload(version, etag), qos=1, retain=True)
+                   for code, version, etag in announcements]
+        acknowledged = 0
+        for info in pending:
+            info.wait_for_publish(timeout)
+            acknowledged += info.is_published()
+        return acknowledged
+    except (RuntimeError, ValueError) as exc:
+        log.warning("MQTT nudge failed: %s", exc)
+        return 0
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,211 @@
+"""Delivery records: which manifest version reached which station over which channel, and what needs attention.
+
+HTTP pull: a fetch of the manifest (200) records the version as sent over "http"; the station's receipt
+(the version it installed) verifies it. SFTP push: a compile that changes a push station's manifest queues
+a delivery; the push job sends it and verifies it by reading the manifest back. Older versions still on
+their way are superseded: a station only ever needs its newest manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from broadcast.db.models import Area, Delivery, DeliveryState, Station, StationManifest, StationStatus, User
+from broadcast.errors import InvalidInput
+from broadcast.i18n import _l
+from broadcast.services import scope
+
+HTTP, SFTP = "http", "sftp"
+OPEN = (DeliveryState.QUEUED, DeliveryState.FAILED)
+
+
+def record_fetch(session: Session, station_id: int, version: int, now: datetime) -> None:
+    """A station fetched ``version`` of its manifest over HTTP (kept once per version)."""
+    exists = session.scalar(select(Delivery.id).where(Delivery.station_id == station_id,
+                                                      Delivery.manifest_version == version,
+                                                      Delivery.channel == HTTP))
+    if exists is None:
+        session.add(Delivery(station_id=station_id, manifest_version=version, channel=HTTP,
+                             state=DeliveryState.SENT, attempts=1, sent_at=now))
+        _supersede_older(session, station_id, version, HTTP)
+        session.commit()
+
+
+def record_receipt(session: Session, station: Station, version: int, now: datetime) -> StationManifest | None:
+    """The station says it installed ``version``: verify its deliveries, note the version and the contact."""
+    current = session.get(StationManifest, station.id)
+    if current is None or version > current.version:
+        raise InvalidInput(_l("Version %(version)s was never sent to this station (the newest is %(newest)s).",
+                              version=version, newest=current.version if current else 0), field="version")
+    session.execute(update(Delivery)
+                    .where(Delivery.station_id == station.id, Delivery.manifest_version == version,
+                           Delivery.state != DeliveryState.VERIFIED)
+                    .values(state=DeliveryState.VERIFIED, verified_at=now, next_retry_at=None, updated_at=now))
+    for channel in (HTTP, SFTP):
+        _supersede_older(session, station.id, version, channel)
+    station.installed_version = max(version, station.installed_version or 0)
+    station.last_contact_at = now
+    if station.status in (StationStatus.UNKNOWN, StationStatus.OFFLINE):
+        station.status = StationStatus.ONLINE
+    session.commit()
+    return current
+
+
+def queue_pushes(session: Session, changed: dict[int, int], now: datetime) -> int:
+    """Queue an SFTP delivery for each push station whose manifest changed (``{station_id: version}``)."""
+    if not changed:
+        return 0
+    push = set(session.scalars(select(Station.id).where(Station.id.in_(list(changed)), Station.sftp_push,
+                                                        Station.active)))
+    for station_id in sorted(push):
+        version = changed[station_id]
+        session.add(Delivery(station_id=station_id, manifest_version=version, channel=SFTP,
+                             state=DeliveryState.QUEUED, next_retry_at=now))
+        _supersede_older(session, station_id, version, SFTP)
+    return len(push)
+
+
+def _supersede_older(session: Session, station_id: int, version: int, channel: str) -> None:
+    session.execute(update(Delivery)
+                    .where(Delivery.station_id == station_id, Delivery.channel == channel,
+                           Delivery.manifest_version < version, Delivery.state.in_(OPEN))
+                    .values(state=DeliveryState.SUPERSEDED, next_retry_at=None))
+
+
+def due_pushes(session: Session, now: datetime, limit: int = 500) -> list[Delivery]:
+    """SFTP deliveries to try now: queued, or failed with a retry time that has come."""
+    return list(session.scalars(
+        select(Delivery).options(joinedload(Delivery.station))
+        .where(Delivery.channel == SFTP, Delivery.state.in_(OPEN), Delivery.next_retry_at <= now)
+        .order_by(Delivery.next_retry_at, Delivery.id).limit(limit)))
+
+
+def flush_contacts(session: Session, contacts: dict[int, datetime]) -> None:
+    """Write a batch of last-contact times (from the pull cache); never moves a time backwards."""
+    if not contacts:
+        return
+    table = Station.__table__  # Core, for one executemany with a condition (ORM bulk updates go by key only)
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("sid"),
+                            or_(table.c.last_contact_at.is_(None), table.c.last_contact_at < bindparam("seen")))
+        .values(last_contact_at=bindparam("seen")),
+        [{"sid": sid, "seen": seen} for sid, seen in contacts.items()])
+    session.execute(
+        update(Station).where(Station.id.in_(list(contacts)),
+                              Station.status.in_([StationStatus.UNKNOWN, StationStatus.OFFLINE]))
+        .values(status=StationStatus.ONLINE).execution_options(synchronize_session=False))
+    session.commit()
+
+
+@dataclass
+class ChannelState:
+    channel: str
+    version: int
+    state: str
+    attempts: int
+    last_error: str | None
+    next_retry_at: datetime | None
+    sent_at: datetime | None
+    verified_at: datetime | None
+
+
+@dataclass
+class StationDelivery:
+    code: str
+    name: str
+    commune: str
+    status: str
+    last_contact_at: datetime | None
+    current_version: int | None
+    installed_version: int | None
+    up_to_date: bool
+    channels: list[ChannelState]
+    attention: list[str]
+
+
+def delivery_status(session: Session, user: User, *, area: Area | None = None, attention_only: bool = False,
+                    now: datetime, silence: timedelta, zone: ZoneInfo) -> list[StationDelivery]:
+    """Per station in the user's scope (or ``area``): last contact, installed vs current, open failures."""
+    query = select(Station).options(joinedload(Station.commune)).where(Station.active).order_by(Station.code)
+    query = scope.limit_stations(session, user, query)
+    if area is not None:
+        scope.require_area(user, area)
+        query = query.where(Area.path.startswith(area.path))  # limit_stations joined the commune
+    found = list(session.scalars(query))
+    ids = [s.id for s in found]
+    current = dict(session.execute(select(StationManifest.station_id, StationManifest.version)
+                                   .where(StationManifest.station_id.in_(ids))).all()) if ids else {}
+    latest: dict[tuple[int, str], Delivery] = {}
+    if ids:
+        for delivery in session.scalars(select(Delivery).where(Delivery.station_id.in_(ids))
+                                        .order_by(Delivery.manifest_version)):
+            latest[(delivery.station_id, delivery.channel)] = delivery
+    result = []
+    for station in found:
+        channels = [_channel_state(d) for (sid, _), d in sorted(latest.items()) if sid == station.id]
+        attention = list(_attention(station, current.get(station.id), channels, now, silence, zone))
+        if attention_only and not attention:
+            continue
+        version = current.get(station.id)
+        result.append(StationDelivery(
+            station.code, station.name, station.commune.name, station.status.value, station.last_contact_at,
+            version, station.installed_version, version is not None and station.installed_version == version,
+            channels, attention))
+    return result
+
+
+def _channel_state(d: Delivery) -> ChannelState:
+    return ChannelState(d.channel, d.manifest_version, d.state.value, d.attempts, d.last_error, d.next_retry_at,
+                        d.sent_at, d.verified_at)
+
+
+def _attention(station: Station, version: int | None, channels: Iterable[ChannelState], now: datetime,
+               silence: timedelta, zone: ZoneInfo) -> Iterable[str]:
+    """Reasons, in words an operator acts on, why this station needs someone."""
+    if station.host_key_mismatch:
+        yield str(_l("The station's SSH host key changed: check the box and pin the new key."))
+    for channel in channels:
+        if channel.state == DeliveryState.FAILED.value:
+            if channel.next_retry_at is None:
+                yield str(_l("%(channel)s delivery gave up after %(attempts)s attempts: %(error)s",
+                             channel=channel.channel.upper(), attempts=channel.attempts, error=channel.last_error))
+            elif channel.attempts >= 3:
+                yield str(_l("%(channel)s delivery failed %(attempts)s times: %(error)s",
+                             channel=channel.channel.upper(), attempts=channel.attempts, error=channel.last_error))
+    if station.last_contact_at is None:
+        if version is not None:
+            yield str(_l("Never heard from."))
+    elif now - station.last_contact_at > silence:
+        when = station.last_contact_at.astimezone(zone).strftime("%H:%M %d/%m/%Y")  # local time, as people read it
+        yield str(_l("Silent since %(when)s.", when=when))
+
+
+
+def pin_host_key(session: Session, station: Station, key_line: str, *, actor: User | str, now: datetime) -> None:
+    """Pin a station's (new) SSH host key after someone checked the box, and push its current version again."""
+    from broadcast.channels.sftp import parse_host_key
+    from broadcast.services.audit import record
+
+    if isinstance(actor, User):
+        scope.require_area(actor, station.commune)
+    try:
+        parse_host_key(key_line.strip())
+    except ValueError:
+        raise InvalidInput(_l("The host key must look like 'ssh-ed25519 AAAA...'."), field="ssh_host_key") from None
+    station.ssh_host_key, station.host_key_mismatch = key_line.strip(), False
+    current = session.get(StationManifest, station.id)
+    if current is not None and station.sftp_push:
+        delivery = session.scalar(select(Delivery).where(Delivery.station_id == station.id, Delivery.channel == SFTP,
+                                                         Delivery.manifest_version == current.version))
+        if delivery is None:
+            queue_pushes(session, {station.id: current.version}, now)
+        elif delivery.state is DeliveryState.FAILED:
+            delivery.state, delivery.next_retry_at, delivery.attempts = DeliveryState.QUEUED, now, 0
+    record(session, actor, "station.host_key", "station", station.code)
+    session.commit()

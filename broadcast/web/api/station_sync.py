@@ -1,0 +1,133 @@
+"""HTTP pull for stations: the manifest (ETag, 304), the audio it names (Range) and receipts.
+
+Every request carries the station's own token (``Authorization: Bearer st_...``); a token reads only its
+own station's data. A poll that finds nothing new is answered from the worker's memory, with no database
+query (see ``broadcast.channels.http_pull``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, current_app, request, send_file
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from audio.processing import AudioStore
+from broadcast.channels import http_pull
+from broadcast.db.models import Station, StationManifest
+from broadcast.errors import Forbidden, NotFound, Unauthenticated
+from broadcast.i18n import _l
+from broadcast.security import token_digest
+from broadcast.services import deliveries
+from broadcast.web.api.sync_schemas import ReceiptResultSchema, ReceiptSchema
+from broadcast.web.auth import bearer_token, signed_in_user
+from broadcast.web.context import db, settings
+from broadcast.web.time import utc_now
+
+blp = Blueprint("station_sync", __name__, url_prefix="/api/v1", description="What stations fetch and report")
+
+
+def pull_cache() -> http_pull.PullCache:
+    cache = current_app.extensions.get("pull_cache")
+    if cache is None:
+        cache = current_app.extensions["pull_cache"] = http_pull.PullCache(settings().instance_path)
+    return cache
+
+
+def _load_station(digest: str) -> http_pull.StationRef | None:
+    row = db().execute(select(Station.id, Station.code).where(Station.token_sha256 == digest, Station.active)).first()
+    return http_pull.StationRef(row.id, row.code) if row else None
+
+
+def _flush_contacts(batch) -> None:
+    deliveries.flush_contacts(db(), batch)
+
+
+def _station(code: str) -> http_pull.StationRef:
+    """The station whose own token this request carries, or 401/403."""
+    token = bearer_token()
+    station = pull_cache().station(token_digest(token), _load_station) if token and token.startswith("st_") else None
+    if station is None:
+        raise Unauthenticated(_l("Send the station's token in the Authorization header."))
+    if station.code != code:
+        raise Forbidden(_l("A station's token reads only its own data."))
+    pull_cache().contact(station.id, utc_now(), _flush_contacts)
+    return station
+
+
+def _current(station: http_pull.StationRef) -> tuple[http_pull.Current, StationManifest | None]:
+    """The station's current manifest: from memory, or read (with its body) and remembered."""
+    cache = pull_cache()
+    known = cache.current(station.id)
+    if known is not None:
+        return known, None
+    row = db().get(StationManifest, station.id)
+    if row is None:
+        raise NotFound(_l("No playlist has been compiled for this station yet."))
+    audio = frozenset(entry["audio"]["sha256"] for day in json.loads(row.body)["days"] for entry in day["entries"])
+    known = http_pull.Current(row.version, row.etag, audio)
+    cache.remember(station.id, known)
+    return known, row
+
+
+@blp.route("/stations/<code>/manifest")
+@blp.doc(security=[{"bearerAuth": []}], responses={"304": {"description": "Not modified (If-None-Match)"}})
+def manifest(code: str):
+    """The station's manifest (JSON, see stations/manifest.schema.json); send If-None-Match to get 304."""
+    station = _station(code)
+    current, row = _current(station)
+    headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+    if request.if_none_match.contains_weak(current.etag.strip('"')):
+        return Response(status=304, headers=headers)
+    if row is None:
+        row = db().get(StationManifest, station.id)
+        if row is None or row.etag != current.etag:  # changed since it was cached; the next poll gets it
+            pull_cache().current(station.id)
+            raise NotFound(_l("No playlist has been compiled for this station yet."))
+    deliveries.record_fetch(db(), station.id, row.version, utc_now())
+    headers["ETag"] = row.etag
+    return Response(row.body, status=200, headers=headers, mimetype="application/json")
+
+
+@blp.route("/audio/<sha256>")
+@blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
+def audio(sha256: str):
+    """One audio file by its sha256; Range requests resume a broken download. A station may fetch only the
+    files its current manifest names; a signed-in user any file."""
+    token = bearer_token()
+    if token and token.startswith("st_"):
+        station = pull_cache().station(token_digest(token), _load_station)
+        if station is None:
+            raise Unauthenticated(_l("Send the station's token in the Authorization header."))
+        current, _ = _current(station)
+        if sha256 not in current.audio:
+            raise NotFound(_l("This station's playlist names no audio %(sha256)s.", sha256=sha256))
+    else:
+        signed_in_user()
+    store = current_app.extensions.get("audio_store")
+    if store is None:
+        store = current_app.extensions["audio_store"] = AudioStore(settings().resolved_audio_dir)
+    try:
+        path = store.path_for(sha256)
+    except ValueError:
+        raise NotFound(_l("No audio has the digest %(sha256)s.", sha256=sha256)) from None
+    if not path.is_file():
+        raise NotFound(_l("No audio has the digest %(sha256)s.", sha256=sha256))
+    # Content-addressed: the bytes behind a name never change, so the sha256 is the ETag and caches may keep it.
+    response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@blp.route("/stations/<code>/receipts", methods=["POST"])
+@blp.arguments(ReceiptSchema)
+@blp.response(200, ReceiptResultSchema)
+@blp.doc(security=[{"bearerAuth": []}])
+def receipt(data, code: str):
+    """The station installed a manifest version (all its audio verified)."""
+    ref = _station(code)
+    station = db().get(Station, ref.id)
+    current = deliveries.record_receipt(db(), station, data["version"], utc_now())
+    return {"installed_version": station.installed_version, "current_version": current.version,
+            "up_to_date": station.installed_version == current.version}
