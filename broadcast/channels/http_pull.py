@@ -22,6 +22,7 @@ from pathlib import Path
 
 MANIFESTS = "manifests"  # bumped after a compile changed some station's manifest
 STATIONS = "stations"  # bumped when a token is issued or a station is switched off
+COMMANDS = "commands"  # bumped when a remote command is issued, to wake long-polls
 
 
 def bump(instance_path: Path, kind: str) -> None:

@@ -25,12 +25,28 @@ def nudge_payload(version: int, etag: str) -> bytes:
     return json.dumps({"version": version, "etag": etag}, separators=(",", ":")).encode()
 
 
+def command_topic(prefix: str, station_code: str) -> str:
+    return f"{prefix.rstrip('/')}/{station_code}/commands"
+
+
 def nudge(url: str, announcements: Iterable[tuple[str, int, str]], *, topic_prefix: str = "radio/stations",
           timeout: float = 10.0) -> int:
     """Publish (QoS 1, retained) one nudge per ``(station code, version, etag)``; returns how many the broker
     acknowledged (0 when it cannot be reached)."""
-    announcements = list(announcements)
-    if not announcements:
+    return _publish(url, [(topic_for(topic_prefix, code), nudge_payload(version, etag), True)
+                          for code, version, etag in announcements], timeout)
+
+
+def publish_command(url: str, station_code: str, command: dict, *, topic_prefix: str = "radio/stations",
+                    timeout: float = 10.0) -> bool:
+    """Hand a command to an agent listening on MQTT (QoS 1, not retained: a stale command must not replay).
+    Agents without MQTT get the same command by long-poll; the agent acts once per command id."""
+    payload = json.dumps(command, separators=(",", ":"), ensure_ascii=False).encode()
+    return _publish(url, [(command_topic(topic_prefix, station_code), payload, False)], timeout) == 1
+
+
+def _publish(url: str, messages: list[tuple[str, bytes, bool]], timeout: float) -> int:
+    if not messages:
         return 0
     parts = urlsplit(url)
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
@@ -42,20 +58,19 @@ def nudge(url: str, announcements: Iterable[tuple[str, int, str]], *, topic_pref
         client.connect(parts.hostname or "127.0.0.1", parts.port or (8883 if parts.scheme == "mqtts" else 1883),
                        keepalive=30)
     except OSError as exc:
-        log.warning("MQTT broker %s unreachable (%s): %d stations will learn of their new version at their next "
-                    "poll", parts.hostname, exc, len(announcements))
+        log.warning("MQTT broker %s unreachable (%s): %d messages not sent; agents will learn at their next "
+                    "poll", parts.hostname, exc, len(messages))
         return 0
     client.loop_start()
     try:
-        pending = [client.publish(topic_for(topic_prefix, code), nudge_payload(version, etag), qos=1, retain=True)
-                   for code, version, etag in announcements]
+        pending = [client.publish(topic, payload, qos=1, retain=retain) for topic, payload, retain in messages]
         acknowledged = 0
         for info in pending:
             info.wait_for_publish(timeout)
             acknowledged += info.is_published()
         return acknowledged
     except (RuntimeError, ValueError) as exc:
-        log.warning("MQTT nudge failed: %s", exc)
+        log.warning("MQTT publish failed: %s", exc)
         return 0
     finally:
         client.disconnect()

@@ -27,6 +27,8 @@ JOBS = (
     ("compile_queued", "broadcast.jobs.tasks:compile_queued", {"trigger": "interval", "seconds": 15}),
     # Every night the horizon moves a day on: compile everything (unchanged days keep their versions).
     ("compile_nightly", "broadcast.jobs.tasks:compile_all", {"trigger": "cron", "hour": 0, "minute": 5}),
+    # Sessions that ended with nothing reported by their station are recorded as missed (late reports fix it).
+    ("mark_missed_airings", "broadcast.jobs.tasks:mark_missed_airings", {"trigger": "interval", "minutes": 5}),
     # Push stations get each new manifest version; failed pushes come back on their backoff schedule.
     ("push_deliveries", "broadcast.jobs.tasks:push_deliveries", {"trigger": "interval", "seconds": 15}),
     # Other systems hear of a published bulletin within seconds; failures are retried with backoff.

@@ -9,7 +9,7 @@ from functools import cache
 from broadcast.audio_setup import audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
-from broadcast.services import compiler, pushing, rendering, scheduling, stations, webhooks
+from broadcast.services import asrun, compiler, pushing, rendering, scheduling, stations, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +75,13 @@ def push_deliveries() -> int:
     with _database(settings.resolved_database_url).session() as session:
         run = pushing.push_due(session, settings, now=datetime.now(UTC))
     return run.sent + run.failed
+
+
+def mark_missed_airings(now: datetime | None = None) -> int:
+    """Record the sessions that ended with no playback reported as missed."""
+    settings = load_settings()
+    with _database(settings.resolved_database_url).session() as session:
+        missed = asrun.mark_missed(session, now=now or datetime.now(UTC))
+    if missed:
+        log.info("%d sessions ended with nothing reported: missed", missed)
+    return missed

@@ -5,12 +5,17 @@ from .audit import AuditLog
 from .base import Base, utcnow
 from .content import AudioAsset, ContentSource, ItemClass, ItemStatus, LexiconEntry, NewsItem, RenderState
 from .delivery import (
+    AiringState,
+    CommandKind,
+    CommandState,
     Confirmation,
     ConfirmationStatus,
     Delivery,
     DeliveryState,
+    OccurrenceAiring,
     PlaybackEvent,
     PlaybackOutcome,
+    StationCommand,
     Webhook,
     WebhookDelivery,
 )
@@ -28,7 +33,8 @@ from .stations import Station, StationStatus
 from .users import ApiToken, Role, User
 
 __all__ = [
-    "ApiToken", "Area", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
+    "AiringState", "ApiToken", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
+    "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "LexiconEntry",
     "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",

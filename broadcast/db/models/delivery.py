@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -100,6 +100,10 @@ class PlaybackEvent(Base):
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[PlaybackOutcome] = mapped_column(str_enum(PlaybackOutcome))
+    kind: Mapped[str] = mapped_column(String(20), default="item", doc="item, filler, emergency, command")
+    entry_id: Mapped[str | None] = mapped_column(String(200), doc="the manifest entry, e.g. 12@...#0")
+    occurrence_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("news_items.id", ondelete="SET NULL"))
     audio_sha256: Mapped[str | None] = mapped_column(String(64))
     scheduled_at: Mapped[datetime | None]
@@ -133,3 +137,65 @@ class Confirmation(Base):
     station: Mapped[Station] = relationship()
     slot: Mapped[Slot] = relationship()
     confirmed_by: Mapped[User | None] = relationship()
+
+
+class AiringState(enum.StrEnum):
+    AIRED = "aired"  # every planned entry was reported played
+    PARTIAL = "partial"  # some were
+    MISSED = "missed"  # the occurrence is over and the station reported nothing played
+
+
+class OccurrenceAiring(Base):
+    """What a station reported for one slot occurrence, against what was planned (the missed-airing check)."""
+
+    __tablename__ = "occurrence_airings"
+    __table_args__ = (UniqueConstraint("station_id", "occurrence_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    occurrence_key: Mapped[str] = mapped_column(String(120))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    day: Mapped[date]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    planned_entries: Mapped[int] = mapped_column(default=0)
+    planned_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    played_entries: Mapped[int] = mapped_column(default=0)
+    played_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[AiringState] = mapped_column(str_enum(AiringState))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommandKind(enum.StrEnum):
+    PLAY_NOW = "play_now"
+    STOP = "stop"
+    SET_VOLUME = "set_volume"
+
+
+class CommandState(enum.StrEnum):
+    PENDING = "pending"  # waiting for the station to fetch it
+    DELIVERED = "delivered"  # the station fetched it
+    DONE = "done"  # acknowledged as carried out
+    FAILED = "failed"  # acknowledged as not carried out
+    EXPIRED = "expired"  # not fetched in time: a late "play now" would surprise people
+
+
+class StationCommand(Base):
+    """A remote command for one station (play now, stop, set volume), acknowledged by its agent."""
+
+    __tablename__ = "station_commands"
+    __table_args__ = (Index("ix_station_commands_waiting", "station_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    kind: Mapped[CommandKind] = mapped_column(str_enum(CommandKind))
+    args: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[CommandState] = mapped_column(str_enum(CommandState), default=CommandState.PENDING)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    acked_at: Mapped[datetime | None]
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    station: Mapped[Station] = relationship()

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from broadcast.web.api import (
+    airing,
     areas,
     auth,
     deliveries,
@@ -30,6 +31,6 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "Scheduling, delivery and reports for commune radio."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
-    for module in (system, auth, areas, stations, station_sync, deliveries, items, lexicon, schedule, webhooks):
+    for module in (system, auth, areas, stations, station_sync, deliveries, airing, items, lexicon, schedule, webhooks):
         api.register_blueprint(module.blp)
     return api

@@ -8,6 +8,7 @@ query (see ``broadcast.channels.http_pull``).
 from __future__ import annotations
 
 import json
+import time
 
 from flask import Response, current_app, request, send_file
 from flask_smorest import Blueprint
@@ -19,8 +20,19 @@ from broadcast.db.models import Station, StationManifest
 from broadcast.errors import Forbidden, NotFound, Unauthenticated
 from broadcast.i18n import _l
 from broadcast.security import token_digest
-from broadcast.services import deliveries
-from broadcast.web.api.sync_schemas import ReceiptResultSchema, ReceiptSchema
+from broadcast.services import asrun, commands, deliveries
+from broadcast.web.api.sync_schemas import (
+    AckSchema,
+    CommandListSchema,
+    CommandQuerySchema,
+    CommandSchema,
+    EventBatchSchema,
+    EventResultSchema,
+    HeartbeatResultSchema,
+    HeartbeatSchema,
+    ReceiptResultSchema,
+    ReceiptSchema,
+)
 from broadcast.web.auth import bearer_token, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.time import utc_now
@@ -131,3 +143,69 @@ def receipt(data, code: str):
     current = deliveries.record_receipt(db(), station, data["version"], utc_now())
     return {"installed_version": station.installed_version, "current_version": current.version,
             "up_to_date": station.installed_version == current.version}
+
+
+@blp.route("/stations/<code>/events", methods=["POST"])
+@blp.arguments(EventBatchSchema)
+@blp.response(200, EventResultSchema)
+@blp.doc(security=[{"bearerAuth": []}])
+def events(data, code: str):
+    """A batch of the station's as-run log; events already received (same event_id) are counted, not stored."""
+    ref = _station(code)
+    accepted, duplicates = asrun.record_events(db(), db().get(Station, ref.id), data["events"], utc_now())
+    return {"accepted": accepted, "duplicates": duplicates}
+
+
+@blp.route("/stations/<code>/heartbeat", methods=["POST"])
+@blp.arguments(HeartbeatSchema)
+@blp.response(200, HeartbeatResultSchema)
+@blp.doc(security=[{"bearerAuth": []}])
+def heartbeat(data, code: str):
+    """The agent is alive: its version, free disk, volume and state."""
+    ref = _station(code)
+    now = utc_now()
+    asrun.heartbeat(db(), db().get(Station, ref.id), data, now)
+    return {"server_time": now.astimezone(settings().zone).isoformat(timespec="seconds")}
+
+
+@blp.route("/stations/<code>/commands/<int:command_id>/ack", methods=["POST"])
+@blp.arguments(AckSchema)
+@blp.response(200, CommandSchema)
+@blp.doc(security=[{"bearerAuth": []}])
+def acknowledge(data, code: str, command_id: int):
+    """The agent carried out a command (ok) or could not (ok false, with the reason in detail)."""
+    ref = _station(code)
+    return commands.acknowledge(db(), ref.id, command_id, data["ok"], data["detail"], utc_now())
+
+
+def wait_for_commands(station_id: int, wait_s: float) -> list:
+    """Long-poll: answer as soon as a command arrives for the station, or with nothing after ``wait_s``.
+
+    Issuing a command bumps the commands generation file, so waiting costs a stat every 200 ms and a query
+    only when something changed (and one every 5 s in case a bump was missed)."""
+    generation = http_pull._Generation(settings().instance_path / "generations" / http_pull.COMMANDS)
+    generation.changed()
+    deadline, last_query = time.monotonic() + wait_s, time.monotonic()
+    found = commands.waiting(db(), station_id, utc_now())
+    while not found and time.monotonic() < deadline:
+        time.sleep(0.2)
+        if generation.changed() or time.monotonic() - last_query > 5:
+            last_query = time.monotonic()
+            found = commands.waiting(db(), station_id, utc_now())
+    return found
+
+
+@blp.route("/stations/<code>/commands")
+@blp.arguments(CommandQuerySchema, location="query")
+@blp.response(200, CommandListSchema)
+@blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
+def station_commands(args, code: str):
+    """With the station's token: its waiting commands, holding the request up to ``wait`` seconds (long-poll).
+    Signed in: the station's recent commands and their acknowledgements."""
+    token = bearer_token()
+    if token and token.startswith("st_"):
+        ref = _station(code)
+        return {"commands": wait_for_commands(ref.id, args["wait"])}
+    from broadcast.services import stations
+
+    return {"commands": commands.recent(db(), signed_in_user(), stations.get_station(db(), code, signed_in_user()))}

@@ -1,0 +1,85 @@
+"""Remote commands for stations (play now, stop, set volume): issued by people, fetched and acknowledged by agents.
+
+A command not fetched within its lifetime expires: "play now" an hour late would surprise a whole commune.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from broadcast.db.models import AudioAsset, CommandKind, CommandState, Station, StationCommand, User
+from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.i18n import _l
+from broadcast.services import scope
+from broadcast.services.audit import record
+
+LIFETIME = timedelta(minutes=5)
+
+
+def issue(session: Session, user: User, station: Station, kind: CommandKind, args: dict[str, Any], now: datetime
+          ) -> StationCommand:
+    scope.require_area(user, station.commune)
+    if kind is CommandKind.SET_VOLUME:
+        volume = args.get("volume")
+        if not isinstance(volume, int) or isinstance(volume, bool) or not 0 <= volume <= 100:
+            raise InvalidInput(_l("The volume is a whole number from 0 to 100."), field="volume")
+        args = {"volume": volume}
+    elif kind is CommandKind.PLAY_NOW:
+        sha = args.get("sha256")
+        if not isinstance(sha, str) or session.scalar(select(AudioAsset.id).where(AudioAsset.sha256 == sha)) is None:
+            raise InvalidInput(_l("Choose audio the service holds (its sha256)."), field="sha256")
+        args = {"sha256": sha, "url": f"/api/v1/audio/{sha}"}
+    else:
+        args = {}
+    command = StationCommand(station_id=station.id, kind=kind, args=args, issued_by_id=user.id, issued_at=now,
+                             expires_at=now + LIFETIME)
+    session.add(command)
+    session.flush()
+    record(session, user, f"station.command.{kind.value}", "station", station.code, details=args)
+    session.commit()
+    return command
+
+
+def waiting(session: Session, station_id: int, now: datetime) -> list[StationCommand]:
+    """The station's commands not yet fetched (marked delivered now); stale ones expire instead."""
+    session.execute(update(StationCommand)
+                    .where(StationCommand.station_id == station_id, StationCommand.state == CommandState.PENDING,
+                           StationCommand.expires_at < now)
+                    .values(state=CommandState.EXPIRED))
+    found = list(session.scalars(select(StationCommand).where(
+        StationCommand.station_id == station_id, StationCommand.state == CommandState.PENDING)
+        .order_by(StationCommand.id)))
+    for command in found:
+        command.state, command.delivered_at = CommandState.DELIVERED, now
+    session.commit()
+    return found
+
+
+def any_waiting(session: Session, station_id: int) -> bool:
+    return session.scalar(select(StationCommand.id).where(
+        StationCommand.station_id == station_id, StationCommand.state == CommandState.PENDING).limit(1)) is not None
+
+
+def acknowledge(session: Session, station_id: int, command_id: int, ok: bool, detail: str | None, now: datetime
+                ) -> StationCommand:
+    command = session.get(StationCommand, command_id)
+    if command is None or command.station_id != station_id:
+        raise NotFound(_l("This station has no command %(id)s.", id=command_id))
+    if command.state in (CommandState.DONE, CommandState.FAILED):
+        if (command.state is CommandState.DONE) == ok:
+            return command  # the same acknowledgement again, after a lost answer
+        raise Conflict(_l("Command %(id)s was already acknowledged.", id=command_id))
+    command.state = CommandState.DONE if ok else CommandState.FAILED
+    command.acked_at, command.detail = now, (detail or None)
+    session.commit()
+    return command
+
+
+def recent(session: Session, user: User, station: Station, limit: int = 50) -> list[StationCommand]:
+    scope.require_area(user, station.commune)
+    return list(session.scalars(select(StationCommand).where(StationCommand.station_id == station.id)
+                                .order_by(StationCommand.id.desc()).limit(limit)))

@@ -1,0 +1,212 @@
+"""As-run on the server: idempotent events, airing states and the missed check, confirmations, heartbeat, commands."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from broadcast.db.models import AiringState, OccurrenceAiring, Station, StationStatus
+from broadcast.services import asrun, stations, users
+from stations import manifest as wire
+
+PLANNED_AT = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 22:00 in Hà Giang, the evening before
+AFTER_SESSION = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 06:30: the 06:00-06:10 session is over
+SLOT = {"name": "Buổi sáng", "area": "08", "start_time": "06:00", "duration_s": 600, "valid_from": "2026-11-28",
+        "rrule": "FREQ=DAILY"}
+
+
+@pytest.fixture
+def aired(seeded, client):
+    clock = {"now": PLANNED_AT}
+    seeded.extensions["clock"] = lambda: clock["now"]
+    database = seeded.extensions["database"]
+    with database.sessions() as session:
+        people = {name: {"Authorization": "Bearer " + users.issue_api_token(session, users.get_user(session, name),
+                                                                            "t")}
+                  for name in ("bientap", "pheduyet", "vanhanh")}
+        tokens = {code: {"Authorization": "Bearer " + stations.issue_token(session, stations.get_station(session,
+                                                                                                          code))}
+                  for code in ("HG1-01", "HG1-02")}
+    slot_id = client.post("/api/v1/slots", json=SLOT, headers=people["bientap"]).json["id"]
+    for title in ("Tin một", "Tin hai"):
+        created = client.post("/api/v1/items", json={"title": title, "body": "Một hai ba."},
+                              headers=people["bientap"]).json
+        from broadcast.db.models import AudioAsset, NewsItem
+
+        with database.sessions() as session:
+            session.get(NewsItem, created["id"]).audio_asset = AudioAsset(
+                sha256=f"{created['id']:064x}", size_bytes=8000, duration_ms=60_000, origin="tts")
+            session.commit()
+        client.post(f"/api/v1/items/{created['id']}/submit", headers=people["bientap"])
+        client.post(f"/api/v1/items/{created['id']}/approve", headers=people["pheduyet"])
+        assert client.post("/api/v1/placements", headers=people["bientap"], json={
+            "item_id": created["id"], "slot_id": slot_id, "targets": ["08"], "date_from": "2026-11-29",
+            "date_until": "2026-11-29"}).status_code == 201
+    manifest = wire.from_json(client.get("/api/v1/stations/HG1-01/manifest", headers=tokens["HG1-01"]).data)
+    entries = [e for day in manifest.days for e in day.entries if str(day.date) == "2026-11-29"]
+    assert len(entries) == 2
+    clock["now"] = AFTER_SESSION
+    return client, people, tokens, entries, database, clock
+
+
+def _played(entry, **changes) -> dict:
+    event = {"event_id": uuid.uuid4().hex, "outcome": "played", "kind": "item", "entry_id": entry.id,
+             "occurrence_key": entry.occurrence_key, "slot_id": entry.slot_id, "item_id": entry.item_id,
+             "audio_sha256": entry.audio.sha256, "scheduled_at": entry.start.isoformat(),
+             "started_at": entry.start.isoformat(), "ended_at": entry.end.isoformat(),
+             "seconds_played": entry.play_ms / 1000}
+    return {**event, **changes}
+
+
+def _airings(database) -> dict[str, AiringState]:
+    with database.sessions() as session:
+        return {code: state for code, state in session.execute(
+            select(Station.code, OccurrenceAiring.state).join(Station, Station.id == OccurrenceAiring.station_id))}
+
+
+def test_redelivered_events_are_counted_once(aired):
+    client, _, tokens, entries, database, _ = aired
+    batch = {"events": [_played(e) for e in entries]}
+    first = client.post("/api/v1/stations/HG1-01/events", json=batch, headers=tokens["HG1-01"])
+    assert first.status_code == 200 and first.json == {"accepted": 2, "duplicates": 0}
+    again = client.post("/api/v1/stations/HG1-01/events", json=batch, headers=tokens["HG1-01"])
+    assert again.json == {"accepted": 0, "duplicates": 2}
+    assert _airings(database) == {"HG1-01": AiringState.AIRED}
+
+
+def test_partial_missed_and_a_late_report(aired):
+    client, _, tokens, entries, database, clock = aired
+    client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"], json={"events": [
+        _played(entries[0]), _played(entries[1], outcome="failed", seconds_played=0, reason="player exit 1")]})
+    with database.sessions() as session:
+        # HG1-02, HG2-01 and DV-01 reported nothing for the session that ended 20 minutes ago.
+        assert asrun.mark_missed(session, now=clock["now"]) == 3
+        assert asrun.mark_missed(session, now=clock["now"]) == 0  # recorded once
+    states = _airings(database)
+    assert states["HG1-01"] is AiringState.PARTIAL and states["HG1-02"] is AiringState.MISSED
+    # HG1-02 was offline; back online, it delivers its log: the session did air after all.
+    late = client.post("/api/v1/stations/HG1-02/events", headers=tokens["HG1-02"],
+                       json={"events": [_played(e) for e in entries]})
+    assert late.json["accepted"] == 2
+    assert _airings(database)["HG1-02"] is AiringState.AIRED
+
+
+def test_a_session_not_over_is_not_missed(aired):
+    _, _, _, _, database, _ = aired
+    with database.sessions() as session:
+        assert asrun.mark_missed(session, now=datetime(2026, 11, 28, 23, 5, tzinfo=UTC)) == 0  # 06:05, on air
+
+
+@pytest.mark.parametrize(("event", "field"), [
+    ({"outcome": "exploded"}, "outcome"),
+    ({"event_id": "x"}, "event_id"),
+    ({"audio_sha256": "not-a-digest"}, "audio_sha256"),
+    ({"started_at": "2026-11-29T06:00:00"}, "started_at"),  # no offset: ambiguous
+])
+def test_bad_events_are_refused_whole(aired, event, field):
+    client, _, tokens, entries, database, _ = aired
+    answer = client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"],
+                         json={"events": [_played(entries[0]), _played(entries[1], **event)]})
+    assert answer.status_code == 422
+    assert field in str(answer.json["errors"])
+    assert _airings(database) == {}  # nothing half-stored
+
+
+def test_operator_sees_the_day_and_confirms(aired):
+    client, people, tokens, entries, _, _ = aired
+    client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"], json={"events": [_played(entries[0])]})
+    day = client.get("/api/v1/stations/HG1-01/asrun/2026-11-29", headers=people["vanhanh"])
+    assert day.status_code == 200
+    [session] = day.json["occurrences"]
+    assert session["starts_at"] == "2026-11-29T06:00:00+07:00" and session["state"] == "partial"
+    assert (session["planned_s"], session["played_s"]) == (120.0, 60.0)
+    assert [e["entry_id"] for e in session["events"]] == [entries[0].id]
+    key = session["key"]
+
+    no_reason = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
+                            json={"occurrence_key": key, "status": "not_aired"})
+    assert no_reason.status_code == 422 and no_reason.json["errors"]["reason"]
+    done = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
+                       json={"occurrence_key": key, "status": "not_aired", "reason": "Mất điện lúc 6 giờ"})
+    assert done.status_code == 200 and done.json["confirmed_by"] == "vanhanh"
+    changed = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
+                          json={"occurrence_key": key, "status": "aired"})
+    assert changed.status_code == 200
+    day = client.get("/api/v1/stations/HG1-01/asrun/2026-11-29", headers=people["vanhanh"]).json
+    assert day["occurrences"][0]["confirmation"]["status"] == "aired"
+    # The operator of Hà Giang 1 does not see another commune's station.
+    assert client.get("/api/v1/stations/HG2-01/asrun/2026-11-29", headers=people["vanhanh"]).status_code == 404
+    upcoming = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
+                           json={"occurrence_key": key.replace("2026-11-29", "2026-11-30"), "status": "aired"})
+    assert upcoming.status_code == 422 and upcoming.json["errors"]["occurrence_key"]
+    unknown = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
+                          json={"occurrence_key": "999@2026-11-29T06:00:00", "status": "aired"})
+    assert unknown.status_code == 404
+
+
+def test_heartbeat_updates_the_station(aired):
+    client, _, tokens, _, database, _ = aired
+    answer = client.post("/api/v1/stations/HG1-01/heartbeat", headers=tokens["HG1-01"], json={
+        "agent_version": "0.1.0", "disk_free_bytes": 12_000_000, "volume": 80, "state": "playing"})
+    assert answer.status_code == 200 and answer.json["server_time"] == "2026-11-29T06:30:00+07:00"
+    with database.sessions() as session:
+        station = session.scalar(select(Station).where(Station.code == "HG1-01"))
+        assert (station.status, station.volume, station.agent_version, station.last_contact_at) == (
+            StationStatus.PLAYING, 80, "0.1.0", AFTER_SESSION)
+    assert client.post("/api/v1/stations/HG1-01/heartbeat", headers=tokens["HG1-01"],
+                       json={"volume": 101}).status_code == 422
+
+
+def test_commands_are_fetched_once_and_acknowledged(aired):
+    client, people, tokens, _, _, _ = aired
+    refused = client.post("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"],
+                          json={"kind": "set_volume", "volume": 150})
+    assert refused.status_code == 422
+    issued = client.post("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"],
+                         json={"kind": "set_volume", "volume": 70})
+    assert issued.status_code == 201 and issued.json["state"] == "pending"
+    fetched = client.get("/api/v1/stations/HG1-01/commands?wait=0", headers=tokens["HG1-01"]).json["commands"]
+    assert [(c["kind"], c["args"], c["state"]) for c in fetched] == [("set_volume", {"volume": 70}, "delivered")]
+    assert client.get("/api/v1/stations/HG1-01/commands?wait=0", headers=tokens["HG1-01"]).json["commands"] == []
+    assert client.get("/api/v1/stations/HG1-02/commands?wait=0", headers=tokens["HG1-02"]).json["commands"] == []
+    command_id = fetched[0]["id"]
+    other = client.post(f"/api/v1/stations/HG1-02/commands/{command_id}/ack", headers=tokens["HG1-02"],
+                        json={"ok": True})
+    assert other.status_code == 404
+    ack = client.post(f"/api/v1/stations/HG1-01/commands/{command_id}/ack", headers=tokens["HG1-01"],
+                      json={"ok": True, "detail": "volume 70"})
+    assert ack.status_code == 200 and ack.json["state"] == "done"
+    listed = client.get("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"]).json["commands"]
+    assert listed[0]["state"] == "done" and listed[0]["detail"] == "volume 70"
+
+
+def test_a_long_poll_wakes_when_a_command_arrives(aired, seeded):
+    client, people, tokens, _, _, _ = aired
+
+    def issue_later():
+        time.sleep(0.5)
+        seeded.test_client().post("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"],
+                                  json={"kind": "stop"})
+
+    thread = threading.Thread(target=issue_later)
+    started = time.monotonic()
+    thread.start()
+    answer = client.get("/api/v1/stations/HG1-01/commands?wait=10", headers=tokens["HG1-01"])
+    waited = time.monotonic() - started
+    thread.join()
+    assert [c["kind"] for c in answer.json["commands"]] == ["stop"]
+    assert 0.4 < waited < 5  # woke on the command, long before the 10 s wait ran out
+
+
+def test_a_command_not_fetched_in_time_expires(aired):
+    client, people, tokens, _, _, clock = aired
+    client.post("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"], json={"kind": "stop"})
+    clock["now"] = AFTER_SESSION + timedelta(minutes=6)
+    assert client.get("/api/v1/stations/HG1-01/commands?wait=0", headers=tokens["HG1-01"]).json["commands"] == []
+    listed = client.get("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"]).json["commands"]
+    assert listed[0]["state"] == "expired"
