@@ -1,0 +1,207 @@
+"""Remote commands from the central service: ``play_now``, ``stop`` and ``set_volume``.
+
+They arrive by HTTP long poll (``GET /api/v1/stations/<code>/commands?wait=25``) or on the MQTT topic
+``radio/stations/<code>/commands``, possibly both and possibly more than once: each command id is carried out
+once (the outcome is kept in the SQLite file) and acknowledged with ``POST .../commands/<id>/ack``
+``{"ok": bool, "detail": str}``, again until the server has the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from stations.agent.asrun import AsRunLog
+from stations.agent.cache import AudioCache, AudioError
+from stations.agent.jobs import MIN_BITRATE
+from stations.agent.playout import Playout
+from stations.agent.server import ServerClient, ServerError
+from stations.manifest import AudioFile, Manifest
+
+log = logging.getLogger(__name__)
+
+KINDS = ("play_now", "stop", "set_volume")
+VOLUME_KEY = "volume"
+ENGINE_ANSWER_S = 10.0
+VOLUME_COMMAND_TIMEOUT_S = 10.0
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Command:
+    id: int
+    kind: str
+    args: dict[str, Any]
+    issued_at: datetime
+
+
+def parse_command(raw: object, now: datetime) -> Command:
+    """Read one command object; raises ValueError saying what is wrong (``id`` is checked first)."""
+    if not isinstance(raw, dict):
+        raise ValueError("a command must be a JSON object")
+    command_id = raw.get("id")
+    if type(command_id) is not int or command_id < 1:
+        raise ValueError(f"id must be a positive integer, not {command_id!r}")
+    kind = raw.get("kind")
+    args = raw.get("args") or {}
+    if not isinstance(args, dict):
+        raise ValueError("args must be an object")
+    issued_at = now
+    if isinstance(raw.get("issued_at"), str):
+        try:
+            issued_at = datetime.fromisoformat(raw["issued_at"])
+        except ValueError:
+            raise ValueError(f"issued_at {raw['issued_at']!r} is not an ISO 8601 time") from None
+        if issued_at.utcoffset() is None:
+            issued_at = issued_at.replace(tzinfo=UTC)
+    return Command(command_id, kind if isinstance(kind, str) else repr(kind), args, issued_at)
+
+
+class VolumeControl:
+    """The station's volume (0-100): kept in the SQLite file, applied with ``volume_command`` if one is set."""
+
+    def __init__(self, asrun: AsRunLog, default: int, command: Sequence[str] | None,
+                 run: Callable[..., subprocess.CompletedProcess] = subprocess.run):
+        self.asrun = asrun
+        self.default = default
+        self.command = tuple(command) if command else None
+        self._run = run
+
+    @property
+    def volume(self) -> int:
+        stored = self.asrun.get_state(VOLUME_KEY)
+        return int(stored) if stored is not None else self.default
+
+    def set(self, volume: int) -> tuple[bool, str]:
+        self.asrun.set_state(VOLUME_KEY, str(volume))
+        return self.apply()
+
+    def apply(self) -> tuple[bool, str]:
+        """Run ``volume_command`` for the current volume; (ok, detail)."""
+        volume = self.volume
+        if self.command is None:
+            return True, f"volume {volume}"
+        argv = [part.replace("{volume}", str(volume)) for part in self.command]
+        try:
+            done = self._run(argv, capture_output=True, timeout=VOLUME_COMMAND_TIMEOUT_S, check=False)
+        except FileNotFoundError:
+            return False, f"volume {volume} stored; volume_command not found: {argv[0]}"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"volume {volume} stored; volume_command failed: {exc}"
+        if done.returncode != 0:
+            said = " ".join(done.stderr.decode("utf-8", "replace").split())[-200:]
+            return False, f"volume {volume} stored; volume_command exited with {done.returncode}: {said}"
+        return True, f"volume {volume}"
+
+
+class CommandHandler:
+    """Carries out each command once and acknowledges it; thread-safe (HTTP and MQTT may both deliver)."""
+
+    def __init__(self, *, engine: Playout, client: ServerClient, cache: AudioCache, asrun: AsRunLog,
+                 volume: VolumeControl, installed: Callable[[], Manifest | None], now: Callable[[], datetime]):
+        self.engine = engine
+        self.client = client
+        self.cache = cache
+        self.asrun = asrun
+        self.volume = volume
+        self.installed = installed
+        self.now = now
+        self._lock = threading.Lock()
+
+    def handle(self, raw: object) -> tuple[bool, str] | None:
+        """Carry out and acknowledge one command as received; returns (ok, detail), None if it has no id."""
+        try:
+            command = parse_command(raw, self.now())
+        except ValueError as exc:
+            command_id = raw.get("id") if isinstance(raw, dict) else None
+            log.warning("bad command %r: %s", raw, exc)
+            if type(command_id) is not int:
+                return None
+            result = (False, f"bad command: {exc}")
+            self.asrun.save_command(command_id, *result)
+            self._ack(command_id, *result)
+            return result
+        with self._lock:
+            result = self.asrun.command_result(command.id)
+            if result is None:
+                result = self._carry_out(command)
+                log.info("command %d %s: %s (%s)", command.id, command.kind, "ok" if result[0] else "failed",
+                         result[1])
+                self.asrun.save_command(command.id, *result)
+        self._ack(command.id, *result)
+        return result
+
+    def retry_acks(self) -> None:
+        for command_id, ok, detail in self.asrun.unacked_commands():
+            self._ack(command_id, ok, detail)
+
+    def _ack(self, command_id: int, ok: bool, detail: str) -> None:
+        try:
+            self.client.ack_command(command_id, ok, detail)
+        except ServerError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status == 429:
+                log.warning("ack of command %d not delivered (%s); will retry", command_id, exc)
+                return
+            log.warning("the server refused the ack of command %d: %s", command_id, exc)
+        self.asrun.mark_acked(command_id)
+
+    def _carry_out(self, command: Command) -> tuple[bool, str]:
+        if command.kind == "set_volume":
+            volume = command.args.get("volume")
+            if type(volume) is not int or not 0 <= volume <= 100:
+                return False, f"volume must be a whole number from 0 to 100, not {volume!r}"
+            return self.volume.set(volume)
+        if command.kind == "stop":
+            return self._engine_answer(self.engine.stop_playback(command.id))
+        if command.kind == "play_now":
+            sha = command.args.get("sha256")
+            if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+                return False, f"sha256 must be 64 lowercase hex digits, not {sha!r}"
+            try:
+                audio = self._fetch(sha, command.args.get("url"))
+            except (AudioError, ServerError) as exc:
+                return False, f"audio not available: {exc}"
+            return self._engine_answer(self.engine.play_now(command.id, audio, command.issued_at))
+        return False, f"unknown command kind {command.kind!r} (known: {', '.join(KINDS)})"
+
+    def _fetch(self, sha: str, url: object) -> AudioFile:
+        """The verified cached file for ``sha``, downloaded first if the cache lacks it."""
+        known = self._known_audio(sha)
+        path = self.cache.path_for(sha)
+        if known is not None and self.cache.ready(known) is not None:
+            return known
+        if known is None and path.is_file():  # everything in the cache was verified when it was installed
+            return _guess(sha, path.stat().st_size)
+        reference = url if isinstance(url, str) and url else f"/api/v1/audio/{sha}"
+        part = self.cache.part_for(sha)
+        if known is None:
+            part.unlink(missing_ok=True)  # size unknown: no resuming, the sha256 check decides
+        self.client.download(self.client.url_for(reference), part, known.size if known else None)
+        audio = known or _guess(sha, part.stat().st_size)
+        self.cache.install_part(audio)
+        return audio
+
+    def _known_audio(self, sha: str) -> AudioFile | None:
+        manifest = self.installed()
+        if manifest is None:
+            return None
+        return next((e.audio for day in manifest.days for e in day.entries if e.audio.sha256 == sha), None)
+
+    def _engine_answer(self, future) -> tuple[bool, str]:
+        try:
+            return future.result(timeout=ENGINE_ANSWER_S)
+        except FutureTimeout:
+            return False, "the playout engine did not answer"
+
+
+def _guess(sha: str, size: int) -> AudioFile:
+    # Only the size is known for a file no manifest names; the duration is a generous guess from it.
+    return AudioFile(sha256=sha, size=size, duration_ms=max(1000, size * 8 * 1000 // MIN_BITRATE),
+                     url=f"/api/v1/audio/{sha}")

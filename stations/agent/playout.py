@@ -1,0 +1,364 @@
+"""The playout engine: decides what plays when, runs the player, and writes the as-run log.
+
+One thread runs :meth:`Playout.run`; each :meth:`Playout.step` looks at the time and does what is due, then the
+engine waits on its clock until the next moment that matters or until something wakes it (the player ended, a
+new manifest was installed, a command came). Clock, player, schedule and log are given to it, so tests run a
+day of schedule in a second with a :class:`~stations.agent.clock.ManualClock` and a fake player.
+
+Rules, in the order the engine applies them:
+
+1. An emergency entry (``item_class`` emergency) that is due interrupts whatever plays, except another
+   emergency. It airs even when late, as long as its scheduled end has not passed: a warning is worth airing.
+2. The entry it interrupted follows ``emergency_resume``: ``restart`` plays it again from the start,
+   ``continue`` from where it stopped (the player's ``{offset}``), ``skip`` drops it. A ``play_now`` command
+   interrupts the same way; a ``stop`` command drops what plays and any pending resume.
+3. Otherwise the next entry starts at its start time; one that could only start more than ``late_skip_s``
+   late is skipped (reason ``late``), else it starts late. A filler entry always ends at its scheduled end,
+   so a slot that ran late catches up in its filler; one whose end has passed is skipped as late.
+4. Before each play the file's size is checked again (its sha256 was checked at install). A missing or wrong
+   file is replaced by ``filler_file`` (looped until the entry's time is up) and the event says so; without a
+   filler the entry fails.
+5. A playback fails when the player cannot start, exits non-zero, is still running ``timeout_margin_s`` after
+   the entry's play time, or ends far too early (ffplay without an audio device exits 0 at once).
+
+Every entry that reaches the engine gets at least one event: played (with seconds), skipped or failed (with a
+reason). Entries already in the as-run log are not aired again after a restart. Entries that ended before the
+engine started are not reported: the agent cannot know whether they aired.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from stations.agent.asrun import AsRunEvent, AsRunLog
+from stations.agent.cache import AudioCache
+from stations.agent.clock import Clock
+from stations.agent.jobs import Filler, Job, OnAir
+from stations.agent.player import Player, PlayerError
+from stations.manifest import AudioFile, Manifest
+
+log = logging.getLogger(__name__)
+
+IDLE_S = 60.0  # the longest the engine sleeps with nothing due (a new manifest wakes it anyway)
+LOOP_MIN_S = 0.5  # do not start a filler loop (or a resume) for less than this
+
+
+@dataclass(frozen=True)
+class _Command:
+    kind: str  # "stop" or "play_now"
+    command_id: int
+    job: Job | None
+    done: Future
+
+
+class Playout:
+    """The engine. Thread-safe entry points: :meth:`wake`, :meth:`stop`, :meth:`status`, :meth:`play_now`,
+    :meth:`stop_playback`; everything else runs on the engine's own thread."""
+
+    def __init__(self, *, clock: Clock, player: Player, cache: AudioCache, asrun: AsRunLog,
+                 schedule: Callable[[], Manifest | None], late_skip_s: float = 120.0,
+                 emergency_resume: str = "restart", timeout_margin_s: float = 30.0, filler: Filler | None = None,
+                 on_event: Callable[[AsRunEvent], None] | None = None):
+        if emergency_resume not in ("restart", "continue", "skip"):
+            raise ValueError(f"emergency_resume {emergency_resume!r}")
+        self.clock = clock
+        self.player = player
+        self.cache = cache
+        self.asrun = asrun
+        self.schedule = schedule
+        self.late_skip = timedelta(seconds=late_skip_s)
+        self.emergency_resume = emergency_resume
+        self.margin = timedelta(seconds=timeout_margin_s)
+        self.filler = filler
+        self.on_event = on_event
+        self.on_air: OnAir | None = None
+        self._resume: tuple[Job, float] | None = None
+        self._done = asrun.handled_entries()
+        self._horizon = clock.now()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._commands: queue.SimpleQueue[_Command] = queue.SimpleQueue()
+        self._jobs_of: tuple[Manifest | None, list[Job]] = (None, [])
+        self._zone: tzinfo | None = None  # the station's, once a manifest tells it
+
+    # -- thread-safe entry points --------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look again now (a new manifest, a player that ended)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End :meth:`run`: what plays is stopped and logged."""
+        self._stopping.set()
+        self._wake.set()
+
+    def status(self) -> tuple[str, str | None]:
+        """(``idle`` | ``playing`` | ``emergency``, the id of what plays) for the heartbeat."""
+        on_air = self.on_air
+        if on_air is None:
+            return "idle", None
+        return ("emergency" if on_air.job.emergency else "playing"), on_air.job.entry_id
+
+    def play_now(self, command_id: int, audio: AudioFile, issued_at: datetime) -> Future:
+        """Air a verified cached file at once; the future gives (ok, detail) once it started or failed."""
+        return self._submit(_Command("play_now", command_id, Job.for_command(command_id, audio, issued_at), Future()))
+
+    def stop_playback(self, command_id: int) -> Future:
+        """Stop what plays (no resume); the future gives (ok, detail)."""
+        return self._submit(_Command("stop", command_id, None, Future()))
+
+    def _submit(self, command: _Command) -> Future:
+        self._commands.put(command)
+        self._wake.set()
+        return command.done
+
+    # -- the loop ------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Air the schedule until :meth:`stop`."""
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                until = self.step()
+            except Exception:  # noqa: BLE001 - the engine must keep the station on air
+                log.exception("playout step failed; carrying on")
+                until = self.clock.now() + timedelta(seconds=1)
+            if self._stopping.is_set():
+                break
+            self.clock.wait(until, self._wake)
+        self.shutdown()
+
+    def run_until(self, moment: datetime) -> None:
+        """Step and wait until the clock reaches ``moment`` (for tests with a manual clock)."""
+        moment = moment.astimezone(UTC)
+        while True:
+            self._wake.clear()
+            until = self.step()
+            if self.clock.now() >= moment:
+                return
+            self.clock.wait(min(until, moment), self._wake)
+
+    def shutdown(self) -> None:
+        if self.on_air is not None:
+            self._interrupt(self.clock.now(), "agent stopped", resume=False)
+
+    def step(self) -> datetime:
+        """Do whatever is due now; return when to look again."""
+        now = self.clock.now()
+        manifest = self.schedule()
+        if manifest is not None:
+            self._zone = ZoneInfo(manifest.timezone)
+        self._take_commands(now)
+        jobs = self._pending(manifest)
+        if self.on_air is not None:
+            return self._tend(now, jobs)
+        return self._start_next(now, jobs)
+
+    # -- decisions -----------------------------------------------------------------------------------------
+
+    def _pending(self, manifest: Manifest | None) -> list[Job]:
+        """The manifest's entries the engine has still to deal with, in start order."""
+        if manifest is not self._jobs_of[0]:
+            jobs = [] if manifest is None else [Job.from_entry(e) for day in manifest.days for e in day.entries]
+            self._jobs_of = (manifest, jobs)
+        return [job for job in self._jobs_of[1] if job.end > self._horizon and job.key not in self._done]
+
+    def _due_emergency(self, now: datetime, jobs: list[Job]) -> Job | None:
+        for job in jobs:
+            if not job.emergency or job.start > now:
+                continue
+            if job.end <= now:  # it came and went while the engine could not air it
+                self._record(job, "skipped", reason="late")
+                continue
+            return job
+        return None
+
+    def _next_emergency(self, now: datetime, jobs: list[Job]) -> datetime | None:
+        return next((job.start for job in jobs if job.emergency and job.start > now), None)
+
+    def _start_next(self, now: datetime, jobs: list[Job]) -> datetime:
+        emergency = self._due_emergency(now, jobs)
+        if emergency is not None:
+            self._play(emergency, now)
+            return now
+        if self._resume is not None:
+            job, offset = self._resume
+            self._resume = None
+            if job.cut_at is None or job.cut_at - now >= _s(LOOP_MIN_S):  # a filler entry past its end is over
+                self._play(job, now, offset_s=offset)
+            return now
+        wake_at = min(filter(None, (self._next_emergency(now, jobs), now + timedelta(seconds=IDLE_S))))
+        job = next((job for job in jobs if not job.emergency), None)
+        if job is None:
+            return wake_at
+        if job.start > now:
+            return min(job.start, wake_at)
+        if now - job.start > self.late_skip or (job.cut_at is not None and job.cut_at - now < _s(LOOP_MIN_S)):
+            self._record(job, "skipped", reason="late")
+            return now
+        self._play(job, now)
+        return now
+
+    def _tend(self, now: datetime, jobs: list[Job]) -> datetime:
+        on_air = self.on_air
+        assert on_air is not None
+        status = on_air.handle.poll()
+        if status is not None:
+            if on_air.substitute is not None and status == 0 and on_air.stop_at - now > _s(LOOP_MIN_S):
+                self._loop_filler(on_air, now)
+            else:
+                self._ended(on_air, now, status)
+            return now
+        if on_air.stop_at is not None and now >= on_air.stop_at:
+            on_air.handle.stop()
+            self._close(on_air, now, "played", on_air.substitute)
+            return now
+        if now >= on_air.timeout_at:
+            on_air.handle.stop()
+            self._close(on_air, now, "failed", f"timeout: the player was still running after "
+                        f"{_secs(now - on_air.first_started_at)} s (play time {on_air.job.play_ms / 1000:g} s)")
+            return now
+        if not on_air.job.emergency:
+            emergency = self._due_emergency(now, jobs)
+            if emergency is not None:
+                self._interrupt(now, f"interrupted by emergency {emergency.entry_id}", resume=True)
+                self._play(emergency, now)
+                return now
+        moments = [on_air.timeout_at, now + timedelta(seconds=IDLE_S)]
+        if on_air.stop_at is not None:
+            moments.append(on_air.stop_at)
+        if not on_air.job.emergency and (next_emergency := self._next_emergency(now, jobs)) is not None:
+            moments.append(next_emergency)
+        return min(moments)
+
+    def _take_commands(self, now: datetime) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                command.done.set_result(self._command(command, now))
+            except Exception as exc:  # noqa: BLE001 - the command's sender must hear about it
+                log.exception("command %d failed", command.command_id)
+                command.done.set_result((False, f"{type(exc).__name__}: {exc}"))
+
+    def _command(self, command: _Command, now: datetime) -> tuple[bool, str]:
+        if command.kind == "stop":
+            self._resume = None
+            if self.on_air is None:
+                return True, "nothing was playing"
+            stopped = self.on_air.job.entry_id
+            self._interrupt(now, f"stopped by command {command.command_id}", resume=False)
+            return True, f"stopped {stopped}"
+        assert command.job is not None
+        if self.on_air is not None:
+            if self.on_air.job.emergency:
+                return False, f"emergency {self.on_air.job.entry_id} is on air"
+            self._interrupt(now, f"interrupted by command {command.command_id}", resume=True)
+        error = self._play(command.job, now)
+        return (False, error) if error else (True, "playing")
+
+    # -- actions -------------------------------------------------------------------------------------------
+
+    def _play(self, job: Job, now: datetime, *, offset_s: float = 0.0) -> str | None:
+        """Start airing ``job``; on failure log it and return why."""
+        remaining = _s(job.play_ms / 1000 - offset_s)
+        path = self.cache.ready(job.audio)
+        audio_sha, substitute = job.audio.sha256, None
+        if path is None:
+            why = f"audio {job.audio.sha256} is missing or unverified"
+            if self.filler is None or job.kind == "command" or not self.filler.path.is_file():
+                reason = why if self.filler is None or job.kind == "command" else f"{why}, and so is the filler"
+                self._record(job, "failed", reason=reason)
+                return reason
+            path, audio_sha, substitute, offset_s = self.filler.path, self.filler.sha256, f"{why}: filler", 0.0
+        try:
+            handle = self.player.start(path, offset_s=offset_s, on_exit=self.wake)
+        except PlayerError as exc:
+            self._record(job, "failed", reason=str(exc))
+            return str(exc)
+        stop_at = now + remaining if substitute or (job.exact and job.play_ms < job.audio.duration_ms) else None
+        if job.cut_at is not None:
+            stop_at = min(stop_at or job.cut_at, job.cut_at)
+        expected = (min(stop_at, now + remaining) - now).total_seconds() if stop_at else remaining.total_seconds()
+        self.on_air = OnAir(job=job, handle=handle, audio_sha256=audio_sha, first_started_at=now, started_at=now,
+                            offset_s=offset_s, stop_at=stop_at, timeout_at=now + remaining + self.margin,
+                            expected_s=expected if job.exact and not substitute else None, substitute=substitute)
+        log.info("on air: %s (%s)%s", job.entry_id, job.kind, f" from {offset_s:.1f} s" if offset_s else "")
+        return None
+
+    def _loop_filler(self, on_air: OnAir, now: datetime) -> None:
+        on_air.played_s += (now - on_air.started_at).total_seconds()
+        try:
+            on_air.handle = self.player.start(self.filler.path, offset_s=0.0, on_exit=self.wake)
+        except PlayerError as exc:
+            self._close(on_air, now, "failed", str(exc))
+            return
+        on_air.started_at = now
+
+    def _ended(self, on_air: OnAir, now: datetime, status: int) -> None:
+        """The player ended by itself."""
+        ran = (now - on_air.started_at).total_seconds()
+        detail = on_air.handle.detail
+        if status != 0:
+            self._close(on_air, now, "failed", f"player exited with status {status}" + (f": {detail}" if detail
+                                                                                            else ""))
+        elif on_air.expected_s is not None and on_air.expected_s - ran > max(0.5, 0.2 * on_air.expected_s):
+            self._close(on_air, now, "failed", f"player ended after {ran:.1f} s of {on_air.expected_s:.1f} s "
+                        "(no audio device?)" + (f": {detail}" if detail else ""))
+        else:
+            self._close(on_air, now, "played", on_air.substitute)
+
+    def _interrupt(self, now: datetime, reason: str, *, resume: bool) -> None:
+        on_air = self.on_air
+        assert on_air is not None
+        on_air.handle.stop()
+        self._close(on_air, now, "played", reason if on_air.substitute is None else f"{on_air.substitute}; {reason}")
+        job = on_air.job
+        if not resume or job.emergency or job.kind == "command" or self.emergency_resume == "skip":
+            return
+        offset = 0.0
+        if self.emergency_resume == "continue" and on_air.substitute is None:
+            offset = on_air.offset_s + (now - on_air.started_at).total_seconds()
+        if job.play_ms / 1000 - offset >= LOOP_MIN_S:
+            self._resume = (job, offset)
+
+    def _close(self, on_air: OnAir, now: datetime, outcome: str, reason: str | None) -> None:
+        self.on_air = None
+        played = on_air.played_s + (now - on_air.started_at).total_seconds() if outcome == "played" else 0.0
+        self._record(on_air.job, outcome, started_at=on_air.first_started_at, ended_at=now, seconds_played=played,
+                     reason=reason, kind="filler" if on_air.substitute else None, audio_sha256=on_air.audio_sha256)
+
+    def _record(self, job: Job, outcome: str, *, reason: str | None = None, started_at: datetime | None = None,
+                ended_at: datetime | None = None, seconds_played: float = 0.0, kind: str | None = None,
+                audio_sha256: str | None = None) -> None:
+        zone = self._zone or job.scheduled_at.tzinfo
+        event = AsRunEvent(
+            outcome=outcome, entry_id=job.entry_id, occurrence_key=job.occurrence_key, kind=kind or job.kind,
+            scheduled_at=job.scheduled_at.astimezone(zone), slot_id=job.slot_id, item_id=job.item_id,
+            audio_sha256=audio_sha256 or job.audio.sha256,
+            started_at=started_at.astimezone(zone) if started_at else None,
+            ended_at=ended_at.astimezone(zone) if ended_at else None,
+            seconds_played=max(0.0, seconds_played), reason=reason,
+        )
+        self._done.add(job.key)
+        self.asrun.record(event)
+        log.info("as-run: %s %s%s", outcome, job.entry_id, f" ({reason})" if reason else "")
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+def _s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def _secs(delta: timedelta) -> str:
+    return f"{delta.total_seconds():.1f}"
