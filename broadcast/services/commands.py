@@ -64,6 +64,15 @@ def any_waiting(session: Session, station_id: int) -> bool:
         StationCommand.station_id == station_id, StationCommand.state == CommandState.PENDING).limit(1)) is not None
 
 
+def asks_for_audio(session: Session, station_id: int, sha256: str, now: datetime) -> bool:
+    """Whether a live "play now" command sends this station the audio ``sha256`` (so it may download it)."""
+    live = session.scalars(select(StationCommand.args).where(
+        StationCommand.station_id == station_id, StationCommand.kind == CommandKind.PLAY_NOW,
+        StationCommand.state.in_([CommandState.PENDING, CommandState.DELIVERED]),
+        StationCommand.issued_at >= now - LIFETIME * 2))
+    return any(args.get("sha256") == sha256 for args in live)
+
+
 def acknowledge(session: Session, station_id: int, command_id: int, ok: bool, detail: str | None, now: datetime
                 ) -> StationCommand:
     command = session.get(StationCommand, command_id)

@@ -97,3 +97,16 @@ def test_unknown_day_format_and_missing_playlist(api):
     assert client.get("/api/v1/stations/HG1-01/playlists/29-11-2026", headers=headers["vanhanh"]).status_code == 422
     missing = client.get("/api/v1/stations/HG1-01/playlists/2026-11-29", headers=headers["vanhanh"])
     assert missing.status_code == 404 and "HG1-01" in missing.json["message"]
+
+
+@pytest.mark.parametrize(("start", "status", "shown"), [
+    ("06:00", 201, "06:00"), ("06:00:30", 201, "06:00:30"), ("6h", 422, None), ("25:00", 422, None),
+])
+def test_slot_start_times_to_the_minute_or_second(api, start, status, shown):
+    client, headers, _ = api
+    answer = client.post("/api/v1/slots", json={**MORNING, "start_time": start}, headers=headers["bientap"])
+    assert answer.status_code == status, answer.json
+    if shown:
+        assert answer.json["start_time"] == shown
+    else:
+        assert answer.json["errors"]["start_time"]

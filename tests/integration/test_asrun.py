@@ -210,3 +210,24 @@ def test_a_command_not_fetched_in_time_expires(aired):
     assert client.get("/api/v1/stations/HG1-01/commands?wait=0", headers=tokens["HG1-01"]).json["commands"] == []
     listed = client.get("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"]).json["commands"]
     assert listed[0]["state"] == "expired"
+
+
+def test_play_now_lets_the_station_fetch_that_audio(aired, settings):
+    client, people, tokens, entries, _, _ = aired
+    payload = b"ID3 announcement" * 100
+    import hashlib
+
+    from broadcast.db.models import AudioAsset
+
+    sha = hashlib.sha256(payload).hexdigest()
+    (settings.resolved_audio_dir / sha[:2]).mkdir(parents=True, exist_ok=True)
+    (settings.resolved_audio_dir / sha[:2] / f"{sha}.mp3").write_bytes(payload)
+    with aired[4].sessions() as session:
+        session.add(AudioAsset(sha256=sha, size_bytes=len(payload), duration_ms=3000, origin="upload"))
+        session.commit()
+    assert client.get(f"/api/v1/audio/{sha}", headers=tokens["HG1-01"]).status_code == 404  # not its playlist
+    client.post("/api/v1/stations/HG1-01/commands", headers=people["vanhanh"], json={"kind": "play_now",
+                                                                                     "sha256": sha})
+    fetched = client.get(f"/api/v1/audio/{sha}", headers=tokens["HG1-01"])
+    assert fetched.status_code == 200 and fetched.data == payload
+    assert client.get(f"/api/v1/audio/{sha}", headers=tokens["HG1-02"]).status_code == 404  # not its command

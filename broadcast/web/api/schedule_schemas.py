@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -9,12 +11,39 @@ from broadcast.db.models import OverflowPolicy
 from broadcast.web.api.schemas import AreaRefSchema
 
 
+class ClockTime(ma.fields.Time):
+    """A wall-clock time as people write it, "06:00", or to the second, "06:00:30" (drills, tests)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        for pattern in ("%H:%M", "%H:%M:%S"):
+            try:
+                return datetime.strptime(value, pattern).time()  # noqa: DTZ007 - a wall-clock time
+            except (TypeError, ValueError):
+                continue
+        raise ma.ValidationError("Not a valid time: use HH:MM or HH:MM:SS.")
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+class LocalMoment(ma.fields.NaiveDateTime):
+    """A local date and time, "2026-12-01T19:30" or to the second."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
+            try:
+                return datetime.strptime(value, pattern)  # noqa: DTZ007 - local, zoned by the slot
+            except (TypeError, ValueError):
+                continue
+        raise ma.ValidationError("Not a valid local time: use YYYY-MM-DDTHH:MM.")
+
+
 class SlotSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     area = ma.fields.Nested(AreaRefSchema, allow_none=True)
     station = ma.fields.Function(lambda s: s.station.code if s.station_id else None)
-    start_time = ma.fields.Time(format="%H:%M")
+    start_time = ClockTime()
     duration_s = ma.fields.Integer()
     rrule = ma.fields.String()
     valid_from = ma.fields.Date()
@@ -30,13 +59,13 @@ class SlotCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
     area = ma.fields.String(metadata={"description": "statistics-office code of the area"})
     station = ma.fields.String(metadata={"description": "station code, for a station's own slot"})
-    start_time = ma.fields.Time(required=True, format="%H:%M")
+    start_time = ClockTime(required=True)
     duration_s = ma.fields.Integer(required=True)
     rrule = ma.fields.String(load_default="FREQ=DAILY")
     valid_from = ma.fields.Date(required=True)
     valid_until = ma.fields.Date(load_default=None, allow_none=True)
     cancelled = ma.fields.List(ma.fields.Date(), load_default=list)
-    extra = ma.fields.List(ma.fields.NaiveDateTime(format="%Y-%m-%dT%H:%M"), load_default=list)
+    extra = ma.fields.List(LocalMoment(), load_default=list)
     overrides_id = ma.fields.Integer(load_default=None, allow_none=True)
     overflow_policy = ma.fields.Enum(OverflowPolicy, by_value=True, load_default=OverflowPolicy.REJECT)
     gap_ms = ma.fields.Integer(load_default=1000)
@@ -45,7 +74,7 @@ class SlotCreateSchema(ma.Schema):
 class SlotExceptionSchema(ma.Schema):
     cancel = ma.fields.Date(load_default=None, allow_none=True)
     restore = ma.fields.Date(load_default=None, allow_none=True)
-    extra = ma.fields.NaiveDateTime(format="%Y-%m-%dT%H:%M", load_default=None, allow_none=True)
+    extra = LocalMoment(load_default=None, allow_none=True)
 
 
 class SlotQuerySchema(ma.Schema):

@@ -113,7 +113,7 @@ def audio(sha256: str):
         if station is None:
             raise Unauthenticated(_l("Send the station's token in the Authorization header."))
         current, _ = _current(station)
-        if sha256 not in current.audio:
+        if sha256 not in current.audio and not commands.asks_for_audio(db(), station.id, sha256, utc_now()):
             raise NotFound(_l("This station's playlist names no audio %(sha256)s.", sha256=sha256))
     else:
         signed_in_user()
