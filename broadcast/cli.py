@@ -172,6 +172,47 @@ def demo_seed(session: Session):
         click.echo(line)
 
 
+@demo_cli.command("agents")
+@click.option("--server", "server_url", required=True, help="The service's address, e.g. http://127.0.0.1:5000")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="One folder per agent here.")
+@click.argument("codes", nargs=-1)
+@with_session
+def demo_agents(session: Session, server_url: str, out_dir: str, codes: tuple[str, ...]):
+    """Write a station.toml (with a new token) for each demo agent, playing through ffplay with no sound card."""
+    import json
+    from pathlib import Path
+
+    for code in codes or ("HG1-01", "HG1-02"):
+        token = stations.issue_token(session, stations.get_station(session, code))
+        folder = Path(out_dir) / code
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "station.toml"
+        config.write_text("\n".join([
+            "# Written by `flask --app broadcast demo agents`: a demo agent with no sound card.",
+            f"server_url = {json.dumps(server_url)}",
+            f"token = {json.dumps(token)}",
+            f"station = {json.dumps(code)}",
+            'cache_dir = "."',
+            'player = ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", "{file}"]',
+            'player_env = {SDL_AUDIODRIVER = "dummy"}',
+            "poll_interval_s = 10",
+            "heartbeat_interval_s = 15",
+            "",
+        ]), encoding="utf-8")
+        config.chmod(0o600)  # it holds the token
+        click.echo(str(config))
+
+
+@demo_cli.command("live-session")
+@click.option("--in", "lead_s", type=int, default=45, show_default=True, help="Seconds from now.")
+@with_session
+def demo_live_session(session: Session, lead_s: int):
+    """Add a short session starting soon with the demo bulletin, so demo agents air it within a minute."""
+    from datetime import UTC, datetime
+
+    click.echo(demo.live_session(session, current_app.extensions["settings"], now=datetime.now(UTC), lead_s=lead_s))
+
+
 @items_cli.command("render")
 @click.option("--all", "render_all", is_flag=True, help="Queue every approved speech item again first.")
 @click.option("--limit", type=int, default=10_000, show_default=True)

@@ -48,22 +48,36 @@ def _emergency_signature(entries: Sequence[Entry]) -> list[tuple]:
 def keep_locked(previous: FilledOccurrence, occurrence: Occurrence, slot: SlotRule | None,
                 emergencies: Sequence[PlacementRule], zone: ZoneInfo, now: datetime,
                 placements_by_id: Mapping[int, PlacementRule]) -> FilledOccurrence:
-    """The locked occurrence: ``previous`` as it was, or with its emergency airings replaced by ``emergencies``."""
+    """The locked occurrence: ``previous`` as it was, or with its emergency airings replaced by ``emergencies``,
+    or with audio rendered since filled in for the items it already planned (same items, same order)."""
     kept = replace(previous, locked=True)
     if slot is None or is_over(occurrence, now):
         return kept
     wanted = [(p.id, repeat, p.audio, p.duration_ms) for p in emergencies for repeat in range(p.repeat_count)]
-    if sorted(wanted, key=repr) == sorted(_emergency_signature(previous.entries), key=repr):
+    # An item approved shortly before air is planned on its estimate; its speech may be ready only after the lock
+    # began. Giving it its audio changes nothing the showlock protects, and without it the item would not air.
+    rendered = {e.placement_id: placements_by_id[e.placement_id] for e in previous.entries
+                if e.kind == "item" and e.audio is None and e.placement_id in placements_by_id
+                and placements_by_id[e.placement_id].audio is not None}
+    if not rendered and sorted(wanted, key=repr) == sorted(_emergency_signature(previous.entries), key=repr):
         return kept
     runs = [Run(tuple(Piece.of(p, r) for r in range(p.repeat_count)), p.repeat_gap_s * 1000, None, True)
             for p in rank_placements(emergencies)]
     first_kept = len(runs)
-    runs += [Run((Piece(e.placement_id, e.item_id, e.title, e.item_class, e.audio, e.play_ms, e.repeat),))
+    runs += [Run((_frozen_piece(e, rendered.get(e.placement_id)),))
              for e in previous.entries if e.kind == "item" and e.item_class != "emergency"]
     # Content frozen by the showlock has no rank left to consult: what aired last gives way first.
     victims = tuple((index, 0) for index in range(len(runs) - 1, first_kept - 1, -1))
     refit = fit_runs(occurrence, slot, runs, victims, zone, placements_by_id, locked=True)
     return replace(refit, carried=_merge(previous.carried, refit.carried))
+
+
+def _frozen_piece(entry, rendered: PlacementRule | None) -> Piece:
+    if rendered is None:
+        return Piece(entry.placement_id, entry.item_id, entry.title, entry.item_class, entry.audio, entry.play_ms,
+                     entry.repeat)
+    return Piece(entry.placement_id, entry.item_id, entry.title, entry.item_class, rendered.audio,
+                 rendered.audio.duration_ms, entry.repeat)
 
 
 def _merge(first: Sequence[CarriedItem], second: Sequence[CarriedItem]) -> tuple[CarriedItem, ...]:

@@ -6,15 +6,18 @@ Idempotent: what exists already is left as it is (including changed passwords).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcast.db.models import Area, Level, Role, Slot, Station, Structure, User
+from broadcast.config import Settings
+from broadcast.db.models import Area, Level, NewsItem, Role, Slot, Station, Structure, User
+from broadcast.errors import Conflict
 from broadcast.i18n import _
-from broadcast.services import areas, items, placements, slots, stations, users
+from broadcast.services import areas, items, placements, scheduling, slots, stations, users
 
+DEMO_TITLE = "Bản tin mẫu: phòng chống lũ quét"
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed by scripts/run; demo accounts only
 
 PROVINCES = (("Hà Giang", Structure.LEGACY), ("Tuyên Quang", Structure.CURRENT))
@@ -80,7 +83,7 @@ def _schedule(session: Session, province: Area, today: date) -> Iterator[str]:
     made = [slots.create_slot(session, editor, slots.SlotSpec(name=name, start_time=start, duration_s=3600,
                                                               valid_from=today), area=province)
             for name, start in (("Buổi sáng", time(6, 0)), ("Buổi chiều", time(17, 0)))]
-    item = items.create_item(session, editor, items.ItemFields(title="Bản tin mẫu: phòng chống lũ quét",
+    item = items.create_item(session, editor, items.ItemFields(title=DEMO_TITLE,
                                                                body=DEMO_BULLETIN, category="Thiên tai"))
     items.submit(session, editor, item)
     items.approve(session, approver, item)  # the render job reads it aloud within seconds
@@ -89,3 +92,27 @@ def _schedule(session: Session, province: Area, today: date) -> Iterator[str]:
             item_id=item.id, slot_id=slot.id, targets=[province.code], date_from=today,
             date_until=today + timedelta(days=6)), today=today)
     yield _("Created the demo schedule: two daily sessions and one bulletin for a week.")
+
+
+def live_session(session: Session, settings: Settings, *, now: datetime, lead_s: int = 45) -> str:
+    """A five-minute province session starting ``lead_s`` seconds from now with the demo bulletin, so that the
+    demo agents air it and report it within a minute of start-up. Returns what was done, for the console."""
+    local = (now + timedelta(seconds=lead_s)).astimezone(settings.zone).replace(microsecond=0, tzinfo=None)
+    editor = users.get_user(session, "bientap")
+    province = areas.find_area(session, TUYEN_QUANG, structure=Structure.CURRENT)
+    item = session.scalar(select(NewsItem).where(NewsItem.title == DEMO_TITLE))
+    if item is None:
+        return _("No demo bulletin: run the demo seed first.")
+    spec = slots.SlotSpec(name=f"Phát thử {local:%H:%M:%S}", start_time=local.time(), duration_s=300,
+                          valid_from=local.date(), valid_until=local.date())
+    try:
+        slot = slots.create_slot(session, editor, spec, area=province, check_overlaps=lambda s, made: (
+            scheduling.check_overlaps(s, made, settings, today=local.date())))
+    except Conflict:
+        session.rollback()  # a demo session is on air: the bulletin airs at the start of the next one
+        return _("A session is on air now; the demo bulletin airs in the next one.")
+    placement = placements.create_placement(session, editor, placements.PlacementSpec(
+        item_id=item.id, slot_id=slot.id, targets=[province.code], date_from=local.date(),
+        date_until=local.date()), today=local.date())
+    scheduling.after_change(session, settings, scheduling.placement_stations(session, placement), now=now)
+    return _("A demo session starts at %(time)s.", time=f"{local:%H:%M:%S}")

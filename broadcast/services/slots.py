@@ -106,7 +106,7 @@ def create_slot(session: Session, user: User, spec: SlotSpec, *, area: Area | No
                 valid_until=spec.valid_until, overrides_id=spec.overrides_id, overflow_policy=spec.policy,
                 gap_ms=spec.gap_ms, filler_asset_id=spec.filler_asset_id,
                 exceptions={"cancelled": sorted(d.isoformat() for d in spec.cancelled),
-                            "extra": sorted(e.isoformat(timespec="minutes") for e in spec.extra)})
+                            "extra": sorted(_moment(e) for e in spec.extra)})
     session.add(slot)
     session.flush()
     if check_overlaps is not None:
@@ -128,14 +128,14 @@ def set_exception(session: Session, user: User, slot: Slot, *, cancel: date | No
     if restore is not None and restore.isoformat() in exceptions["cancelled"]:
         exceptions["cancelled"].remove(restore.isoformat())
     if extra is not None:
-        exceptions["extra"].append(extra.isoformat(timespec="minutes"))
+        exceptions["extra"].append(_moment(extra))
     slot.exceptions = {k: sorted(set(v)) for k, v in exceptions.items()}
     session.flush()
     if check_overlaps is not None:
         check_overlaps(session, slot)
     record(session, user, "slot.exception", "slot", slot.id, {
         "cancel": cancel and cancel.isoformat(), "restore": restore and restore.isoformat(),
-        "extra": extra and extra.isoformat(timespec="minutes")})
+        "extra": extra and _moment(extra)})
     session.commit()
     return slot
 
@@ -158,3 +158,8 @@ def delete_slot(session: Session, user: User, slot: Slot) -> None:
     record(session, user, "slot.delete", "slot", slot.id, {"name": slot.name})
     session.delete(slot)
     session.commit()
+
+
+def _moment(local: datetime) -> str:
+    """A stored extra session's local start: to the minute, or to the second when it has seconds."""
+    return local.isoformat(timespec="seconds" if local.second else "minutes")

@@ -31,6 +31,7 @@ FLASK = ROOT / ".venv" / "bin" / "flask"
 PASSWORD = "demo-2026"
 STATIONS = {"HG1-01", "HG1-02", "HG2-01", "DV-01"}
 START_LIMIT_S = 120
+AIRING_LIMIT_S = 150  # from health: render, compile, poll, download, then the 45 s lead and the bulletin itself
 STOP_LIMIT_S = 20
 
 
@@ -192,6 +193,30 @@ def flask_cli(instance: Path, *args: str, extra_env: dict[str, str] | None = Non
                           capture_output=True, text=True, timeout=300, check=False)
 
 
+def _wait_for_demo_airing(opener, service: Service, limit_s: float) -> dict[str, list]:
+    """Poll the operator's as-run view of the demo stations until each reports the demo bulletin played."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    deadline = time.monotonic() + limit_s
+    played: dict[str, list] = {}
+    while time.monotonic() < deadline:
+        for code in ("HG1-01", "HG1-02"):
+            for day in (today, today + timedelta(days=1)):  # the session may start after midnight
+                _, body = _get(opener, f"{service.base}/api/v1/stations/{code}/asrun/{day.isoformat()}")
+                events = [e for occurrence in json.loads(body)["occurrences"] for e in occurrence["events"]
+                          if e["outcome"] == "played" and e["seconds_played"] > 0]
+                if events:
+                    played[code] = events
+        if len(played) == 2:
+            return played
+        time.sleep(2)
+    logs = "\n".join(_tail(path, 20) for path in sorted(service.log.parent.glob("**/agent.log")))
+    pytest.fail(f"the demo stations reported no airing within {limit_s} s (got {sorted(played)}):\n"
+                f"{_tail(service.log)}\n{logs}")
+
+
 def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
     instance = tmp_path / "instance"
     jar = CookieJar()
@@ -230,6 +255,12 @@ def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
             spec = json.load(response)
         assert "paths" in spec
         assert "/api/v1/health" in spec["paths"]
+
+        # The two demo agents get their playlists and report the demo session, which starts 45 s after start-up.
+        played = _wait_for_demo_airing(opener, service, AIRING_LIMIT_S)
+        members = _group_members(service.pgid)
+        assert members.count("stations.agent") == 2, members
+        assert set(played) == {"HG1-01", "HG1-02"}, played
 
         service.stop()
 

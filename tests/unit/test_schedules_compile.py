@@ -292,3 +292,25 @@ def test_previous_playlist_unrelated_to_the_day_is_ignored():
     other_day = compile_day("HG-01", DAY + timedelta(days=1), HCM, [make_slot()], AFTER,
                             now=datetime(2026, 3, 3, 5, 50, tzinfo=HCM), previous=replace(previous))
     assert items(other_day) == [[1, 3]]
+
+
+@pytest.mark.parametrize(("now", "gets_audio"), [
+    pytest.param(OCC_START - timedelta(minutes=10), True, id="locked-before-air"),
+    pytest.param(OCC_START + timedelta(minutes=1), True, id="locked-on-air"),
+    pytest.param(OCC_START + timedelta(minutes=30), False, id="over"),
+])
+def test_audio_rendered_after_the_lock_fills_the_planned_item(now, gets_audio):
+    slot = make_slot()
+    unrendered = place(2, audio=None, estimated_ms=150_000)
+    previous = compile_day("HG-01", DAY, HCM, [slot], [place(1, 3), unrendered], now=OCC_START - timedelta(minutes=20))
+    assert [e.audio is None for e in previous.occurrences[0].entries if e.kind == "item"] == [False, True]
+    rendered = place(2, 2)  # the speech is ready: 2 minutes, not the 2.5 estimated
+    # Also a normal edit arrives (item 3): the showlock still keeps it out.
+    again = compile_day("HG-01", DAY, HCM, [slot], [place(1, 3), rendered, place(3, 1)], now=now, previous=previous)
+    entries = [e for e in again.occurrences[0].entries if e.kind == "item"]
+    assert [e.placement_id for e in entries] == [1, 2] and again.occurrences[0].locked
+    if gets_audio:
+        assert entries[1].audio == rendered.audio and entries[1].play_ms == 120_000
+        assert entries[1].start == OCC_START + timedelta(minutes=3)  # right after item 1 (no gap in this slot)
+    else:
+        assert entries[1].audio is None
