@@ -84,8 +84,8 @@ def airtime_ms(item: NewsItem, repeat_count: int, repeat_gap_s: int, gap_ms: int
     return repeat_count * length + (repeat_count - 1) * max(gap_ms, repeat_gap_s * 1000)
 
 
-def _check(spec: PlacementSpec, today: date) -> None:
-    if spec.date_from < today:
+def _check(spec: PlacementSpec, today: date, *, started: bool = False) -> None:
+    if spec.date_from < today and not started:
         raise InvalidInput(_l("A placement cannot start in the past (%(day)s).", day=spec.date_from.isoformat()),
                            field="date_from")
     if spec.date_until < spec.date_from:
@@ -143,6 +143,48 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
         "from": spec.date_from.isoformat(), "until": spec.date_until.isoformat()})
     # An item already approved with its audio is published for these areas now: tell their webhooks.
     webhooks.publish_item(session, item, today=today)
+    session.commit()
+    return placement
+
+
+EDITABLE = ("date_from", "date_until", "weekdays", "repeat_count", "repeat_gap_s", "position", "priority")
+
+
+def update_placement(session: Session, user: User, placement: Placement, changes: dict, *, today: date
+                     ) -> Placement:
+    """Change a placement's dates, weekdays, repeats, position or priority in place (item, slot and targets stay:
+    changing those is a new placement). Checked as a new one would be; nothing is written when a check fails."""
+    scope.require_role(user, Role.EDITOR, Role.OPERATOR)
+    placed_by = session.get(Area, placement.placed_by_area_id) if placement.placed_by_area_id else None
+    if placed_by is not None:
+        scope.require_area(user, placed_by)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(_l("Only dates, weekdays, repeats, position and priority change in place; place the "
+                              "item again to change its slot or areas."), field=sorted(unknown)[0])
+    current = {"date_from": placement.date_from, "date_until": placement.date_until,
+               "weekdays": placement.weekdays.split(",") if placement.weekdays else None,
+               "repeat_count": placement.repeat_count, "repeat_gap_s": placement.repeat_gap_s,
+               "position": placement.position, "priority": placement.priority}
+    spec = PlacementSpec(item_id=placement.item_id, slot_id=placement.slot_id, targets=["kept"],
+                         **{**current, **changes})
+    started = placement.date_from < today
+    if started and spec.date_from != placement.date_from:
+        raise InvalidInput(_l("The placement has begun airing: its first day cannot change."), field="date_from")
+    _check(spec, today, started=started)
+    if spec.date_until < today:
+        raise InvalidInput(_l("A placement cannot end in the past (%(day)s).", day=spec.date_until.isoformat()),
+                           field="date_until")
+    needed = airtime_ms(placement.item, spec.repeat_count, spec.repeat_gap_s, placement.slot.gap_ms)
+    if needed > _slot_length_ms(placement.slot):
+        raise InvalidInput(_l("The item needs %(need)s s but the slot lasts %(have)s s: it can never fit.",
+                              need=round(needed / 1000), have=placement.slot.duration_s), field="repeat_count")
+    placement.date_from, placement.date_until = spec.date_from, spec.date_until
+    placement.weekdays = ",".join(spec.weekdays) if spec.weekdays else None
+    placement.repeat_count, placement.repeat_gap_s = spec.repeat_count, spec.repeat_gap_s
+    placement.position, placement.priority = spec.position, spec.priority
+    record(session, user, "placement.update", "placement", placement.id,
+           {k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()})
     session.commit()
     return placement
 

@@ -153,6 +153,35 @@ def _is_ancestor_of_scope(user: User, area: Area) -> bool:
     return user.scope_area is not None and user.scope_area.path.startswith(area.path)
 
 
+SLOT_EDITABLE = ("name", "start_time", "duration_s", "rrule", "valid_until", "policy", "gap_ms", "filler_asset_id")
+
+
+def update_slot(session: Session, user: User, slot: Slot, changes: dict, *, check_overlaps=None) -> Slot:
+    """Change a slot in place; checked as a new slot would be (overlaps at every station it reaches included).
+    Nothing is written when a check fails. The showlock still keeps sessions close to air as they were."""
+    _require_planner(user, slot.station.commune if slot.station_id else slot.area)
+    unknown = set(changes) - set(SLOT_EDITABLE)
+    if unknown:
+        raise InvalidInput(_l("This cannot change in place: %(fields)s.", fields=", ".join(sorted(unknown))),
+                           field=sorted(unknown)[0])
+    spec = SlotSpec(name=changes.get("name", slot.name), start_time=changes.get("start_time", slot.start_time),
+                    duration_s=changes.get("duration_s", slot.duration_s), valid_from=slot.valid_from,
+                    rrule=changes.get("rrule", slot.rrule), valid_until=changes.get("valid_until", slot.valid_until),
+                    policy=changes.get("policy", slot.overflow_policy), gap_ms=changes.get("gap_ms", slot.gap_ms),
+                    filler_asset_id=changes.get("filler_asset_id", slot.filler_asset_id))
+    _check(spec)
+    slot.name, slot.start_time, slot.duration_s = spec.name.strip(), spec.start_time, spec.duration_s
+    slot.rrule, slot.valid_until, slot.overflow_policy = spec.rrule, spec.valid_until, spec.policy
+    slot.gap_ms, slot.filler_asset_id = spec.gap_ms, spec.filler_asset_id
+    session.flush()
+    if check_overlaps is not None:
+        check_overlaps(session, slot)
+    record(session, user, "slot.update", "slot", slot.id,
+           {k: (v.isoformat() if hasattr(v, "isoformat") else getattr(v, "value", v)) for k, v in changes.items()})
+    session.commit()
+    return slot
+
+
 def delete_slot(session: Session, user: User, slot: Slot) -> None:
     _require_planner(user, slot.station.commune if slot.station_id else slot.area)
     record(session, user, "slot.delete", "slot", slot.id, {"name": slot.name})

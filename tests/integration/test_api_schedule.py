@@ -110,3 +110,59 @@ def test_slot_start_times_to_the_minute_or_second(api, start, status, shown):
         assert answer.json["start_time"] == shown
     else:
         assert answer.json["errors"]["start_time"]
+
+
+def test_placements_and_slots_change_in_place(api):
+    client, headers, rendered_item = api
+    slot = client.post("/api/v1/slots", json=MORNING, headers=headers["bientap"]).json
+    item_id = rendered_item("Tin tỉnh", 90)
+    placed = client.post("/api/v1/placements", headers=headers["bientap"], json={
+        "item_id": item_id, "slot_id": slot["id"], "targets": ["08"], "date_from": "2026-11-29",
+        "date_until": "2026-12-05"}).json["placement"]
+
+    def day_entries(day="2026-11-29"):
+        found = client.get(f"/api/v1/stations/HG1-01/playlists/{day}", headers=headers["vanhanh"]).json
+        return [(e["title"], e["start"][11:16]) for o in found["occurrences"] for e in o["entries"]
+                if e["kind"] == "item"]
+
+    changed = client.patch(f"/api/v1/placements/{placed['id']}", headers=headers["bientap"],
+                           json={"repeat_count": 2, "repeat_gap_s": 120, "date_until": "2026-11-30"})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["compile"]["compiled"] is True
+    # Nothing else to air between the two: the repeat follows at once rather than leave dead air.
+    assert day_entries() == [("Tin tỉnh", "06:00"), ("Tin tỉnh", "06:01")]
+    assert day_entries("2026-12-01") == []  # it now ends on the 30th
+
+    moved = client.patch(f"/api/v1/slots/{slot['id']}", headers=headers["bientap"],
+                         json={"start_time": "07:00", "name": "Buổi sáng muộn"})
+    assert moved.status_code == 200 and moved.json["start_time"] == "07:00"
+    assert day_entries() == [("Tin tỉnh", "07:00"), ("Tin tỉnh", "07:01")]
+
+
+@pytest.mark.parametrize(("url", "body", "status", "field"), [
+    ("placement", {"date_from": "2026-11-27"}, 422, "date_from"),  # yesterday
+    ("placement", {"repeat_count": 10, "repeat_gap_s": 600}, 422, "repeat_count"),  # can never fit in 10 min
+    ("placement", {"slot_id": 1}, 422, "slot_id"),  # not editable in place
+    ("placement", {"date_until": "2026-11-28"}, 422, "date_until"),  # before it starts
+    ("slot", {"duration_s": 10}, 422, "duration_s"),
+    ("slot", {"rrule": "FREQ=SOMETIMES"}, 422, "rrule"),
+    ("slot", {"start_time": "17:55"}, 409, "start_time"),  # runs into the 18:00 commune session
+])
+def test_bad_changes_are_refused_and_nothing_is_written(api, url, body, status, field):
+    client, headers, rendered_item = api
+    slot = client.post("/api/v1/slots", json=MORNING, headers=headers["bientap"]).json
+    client.post("/api/v1/slots", headers=headers["vanhanh"], json={
+        **MORNING, "name": "Buổi tối phường", "area": "00694", "start_time": "18:00"})
+    item_id = rendered_item("Tin tỉnh", 90)
+    placed = client.post("/api/v1/placements", headers=headers["bientap"], json={
+        "item_id": item_id, "slot_id": slot["id"], "targets": ["08"], "date_from": "2026-11-29",
+        "date_until": "2026-12-05"}).json["placement"]
+    target = f"/api/v1/placements/{placed['id']}" if url == "placement" else f"/api/v1/slots/{slot['id']}"
+    answer = client.patch(target, json=body, headers=headers["bientap"])
+    assert answer.status_code == status, answer.json
+    assert field in (answer.json.get("errors") or {}) or answer.json.get("field") == field or \
+        field in str(answer.json), answer.json
+    slots_now = {s["id"]: s for s in client.get("/api/v1/slots?area=00694", headers=headers["vanhanh"]).json}
+    assert slots_now[slot["id"]]["start_time"] == "06:00" and slots_now[slot["id"]]["duration_s"] == 600
+    day = client.get("/api/v1/stations/HG1-01/playlists/2026-11-29", headers=headers["vanhanh"]).json
+    assert [e["start"][11:16] for o in day["occurrences"] for e in o["entries"] if e["kind"] == "item"] == ["06:00"]

@@ -16,11 +16,13 @@ from broadcast.web.api.schedule_schemas import (
     CompileReportSchema,
     PlacementCreateSchema,
     PlacementResultSchema,
+    PlacementUpdateSchema,
     PriorityOrderSchema,
     SlotCreateSchema,
     SlotExceptionSchema,
     SlotQuerySchema,
     SlotSchema,
+    SlotUpdateSchema,
 )
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
@@ -83,6 +85,21 @@ def slot_exception(data, slot_id: int):
     return slot
 
 
+@blp.route("/slots/<int:slot_id>", methods=["PATCH"])
+@blp.arguments(SlotUpdateSchema)
+@blp.response(200, SlotSchema)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def update_slot(data, slot_id: int):
+    """Change a slot in place (name, time, length, recurrence, end, policy, gap, filler); recompiled at once."""
+    user = signed_in_user()
+    slot = slots.get_slot(db(), user, slot_id)
+    before = scheduling.slot_stations(db(), slot)
+    slots.update_slot(db(), user, slot, data,
+                      check_overlaps=lambda s, x: scheduling.check_overlaps(s, x, settings(), today=local_today()))
+    scheduling.after_change(db(), settings(), before | scheduling.slot_stations(db(), slot), now=utc_now())
+    return slot
+
+
 @blp.route("/slots/<int:slot_id>", methods=["DELETE"])
 @blp.response(204)
 @role_required(Role.EDITOR, Role.OPERATOR)
@@ -102,6 +119,19 @@ def create_placement(data):
     """Place an item; the answer carries the fit problems of the stations it reaches (compiled at once)."""
     placement = placements.create_placement(db(), signed_in_user(), placements.PlacementSpec(**data),
                                             today=local_today())
+    report = scheduling.after_change(db(), settings(), scheduling.placement_stations(db(), placement),
+                                     now=utc_now())
+    return {"placement": placement, "compile": _report(report)}
+
+
+@blp.route("/placements/<int:placement_id>", methods=["PATCH"])
+@blp.arguments(PlacementUpdateSchema)
+@blp.response(200, PlacementResultSchema)
+@role_required(Role.EDITOR, Role.OPERATOR)
+def update_placement(data, placement_id: int):
+    """Change dates, weekdays, repeats, position or priority in place; the answer carries the new fit report."""
+    placement = placements.get_placement(db(), signed_in_user(), placement_id)
+    placements.update_placement(db(), signed_in_user(), placement, data, today=local_today())
     report = scheduling.after_change(db(), settings(), scheduling.placement_stations(db(), placement),
                                      now=utc_now())
     return {"placement": placement, "compile": _report(report)}

@@ -110,6 +110,27 @@ class PlacementCreateSchema(ma.Schema):
     priority = ma.fields.Integer(load_default=0, validate=validate.Range(min=-100, max=100))
 
 
+class PlacementUpdateSchema(ma.Schema):
+    date_from = ma.fields.Date()
+    date_until = ma.fields.Date()
+    weekdays = ma.fields.List(ma.fields.String(), allow_none=True)
+    repeat_count = ma.fields.Integer()
+    repeat_gap_s = ma.fields.Integer()
+    position = ma.fields.Integer(allow_none=True)
+    priority = ma.fields.Integer(validate=validate.Range(min=-100, max=100))
+
+
+class SlotUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=120))
+    start_time = ClockTime()
+    duration_s = ma.fields.Integer()
+    rrule = ma.fields.String()
+    valid_until = ma.fields.Date(allow_none=True)
+    overflow_policy = ma.fields.Enum(OverflowPolicy, by_value=True, data_key="overflow_policy", attribute="policy")
+    gap_ms = ma.fields.Integer()
+    filler_asset_id = ma.fields.Integer(allow_none=True)
+
+
 class PriorityOrderSchema(ma.Schema):
     commune = ma.fields.String(required=True)
     placement_ids = ma.fields.List(ma.fields.Integer(), required=True)
