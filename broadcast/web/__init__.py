@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from broadcast.web import api, auth, feeds, helpers, ui
+from broadcast.web import api, auth, feeds, helpers, ui, ui_stations
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     helpers.init_app(app)
     api.init_app(app)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(ui_stations.bp)
     app.register_blueprint(feeds.bp)
 
     @app.teardown_appcontext
