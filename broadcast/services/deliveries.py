@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from broadcast.db.models import Area, Delivery, DeliveryState, Station, StationManifest, StationStatus, User
@@ -26,15 +27,20 @@ OPEN = (DeliveryState.QUEUED, DeliveryState.FAILED)
 
 
 def record_fetch(session: Session, station_id: int, version: int, now: datetime) -> None:
-    """A station fetched ``version`` of its manifest over HTTP (kept once per version)."""
-    exists = session.scalar(select(Delivery.id).where(Delivery.station_id == station_id,
-                                                      Delivery.manifest_version == version,
-                                                      Delivery.channel == HTTP))
-    if exists is None:
-        session.add(Delivery(station_id=station_id, manifest_version=version, channel=HTTP,
-                             state=DeliveryState.SENT, attempts=1, sent_at=now))
+    """A station fetched ``version`` of its manifest over HTTP (kept once per version).
+
+    Two fetches of a new version can arrive together (an agent's retry, a nudge racing a poll): the row is
+    inserted with ON CONFLICT DO NOTHING, so the second one is a no-op, not an error."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(Delivery).values(station_id=station_id, manifest_version=version, channel=HTTP,
+                                        state=DeliveryState.SENT, attempts=1, sent_at=now, bytes_sent=0,
+                                        created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["station_id", "manifest_version", "channel"])
+        .returning(Delivery.id)).first()
+    if inserted is not None:
         _supersede_older(session, station_id, version, HTTP)
-        session.commit()
+    session.commit()
 
 
 def record_receipt(session: Session, station: Station, version: int, now: datetime) -> StationManifest | None:

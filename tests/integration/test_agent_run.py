@@ -1,91 +1,33 @@
 """A running agent (all its threads, a real ffplay) against the live service: it airs on time, reports, obeys.
 
-The service's manifest, audio and receipt endpoints are the real ones. Its as-run events, heartbeat and
-command endpoints are not in the service yet, so :class:`ProtocolStandIn` answers them in front of the real app,
-exactly as the station protocol describes them (bearer token, batches of at most 200 events, duplicates
-ignored by event id, long-polled commands, acks). The agent's clock is the wall clock moved to just before the
-first entry, so the entry airs a second or two into the test.
+Every endpoint the agent talks to is the service's own: manifest, audio, receipts, as-run events, heartbeat and
+commands (long-polled over HTTP, or published on MQTT when the service has a broker). The checks read what the
+service stored, in its database and through the operator's API; commands are issued as the operator would. The
+agent's clock is the wall clock moved to just before the first entry, so the entry airs a second or two into the
+test; the service's clock stands still the evening before.
 """
 
 from __future__ import annotations
 
-import json
-import queue
-import re
 import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
 
 import paho.mqtt.client as paho
 import pytest
+from sqlalchemy import select
 
+from broadcast.db.models import PlaybackEvent, PlaybackOutcome, Station, StationManifest, StationStatus
+from broadcast.services import users
+from stations.agent import AGENT_VERSION
 from stations.agent.agent import Agent
 from stations.agent.clock import SystemClock
 from stations.agent.config import parse_config
-from stations.manifest import from_json
-from tests.integration.test_agent_sync import FIRST_AIR, live_service, make_mp3s, sqlite_database
+from tests.integration.test_agent_sync import FIRST_AIR, NOW, live_service, make_mp3s, sqlite_database
 from tests.services import need_tool, port_open, unavailable
 
 BROKER = ("127.0.0.1", 1883)
-_PATH = re.compile(r"/api/v1/stations/(?P<code>[^/]+)/(?P<what>events|heartbeat|commands|commands/(?P<id>\d+)/ack)")
-
-
-class ProtocolStandIn:
-    """The events, heartbeat and commands endpoints of the station protocol, in memory, in front of the app."""
-
-    def __init__(self, app):
-        self.app = app
-        self.tokens: dict[str, str] = {}
-        self.events: dict[str, dict] = {}
-        self.duplicates = 0
-        self.heartbeats: list[dict] = []
-        self.commands: queue.Queue[dict] = queue.Queue()
-        self.acks: list[tuple[int, dict]] = []
-
-    def __call__(self, environ, start_response):
-        match = _PATH.fullmatch(environ["PATH_INFO"])
-        if match is None:
-            return self.app(environ, start_response)
-        code, what = match["code"], match["what"]
-        if environ.get("HTTP_AUTHORIZATION") != f"Bearer {self.tokens.get(code)}":
-            return self._reply(start_response, 401, {"message": "Send the station's token."})
-        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
-        if what == "events":
-            events = body["events"]
-            if len(events) > 200:
-                return self._reply(start_response, 422, {"message": "at most 200 events"})
-            accepted = 0
-            for event in events:
-                if event["event_id"] in self.events:
-                    self.duplicates += 1
-                else:
-                    self.events[event["event_id"]] = event
-                    accepted += 1
-            return self._reply(start_response, 200, {"accepted": accepted, "duplicates": len(events) - accepted})
-        if what == "heartbeat":
-            self.heartbeats.append(body)
-            return self._reply(start_response, 200, {"server_time": datetime.now(UTC).isoformat()})
-        if what == "commands":
-            wait = float(parse_qs(environ.get("QUERY_STRING", "")).get("wait", ["0"])[0])
-            try:
-                commands = [self.commands.get(timeout=min(wait, 2.0))]
-            except queue.Empty:
-                commands = []
-            return self._reply(start_response, 200, {"commands": commands})
-        self.acks.append((int(match["id"]), body))
-        return self._reply(start_response, 200, {})
-
-    @staticmethod
-    def _reply(start_response, status: int, body: dict):
-        data = json.dumps(body).encode()
-        start_response(f"{status} {'OK' if status == 200 else 'Error'}",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-        return [data]
-
-    def played(self) -> list[dict]:
-        return [e for e in list(self.events.values()) if e["outcome"] == "played"]
 
 
 class ShiftedClock(SystemClock):
@@ -110,15 +52,11 @@ def mp3s(tmp_path_factory):
 
 @pytest.fixture
 def service(seeded, client, settings):
-    stand_in = {}
-
-    def wrap(app):
-        stand_in["it"] = ProtocolStandIn(app)
-        return stand_in["it"]
-
-    for live in live_service(seeded, client, settings, wrap=wrap):
-        stand_in["it"].tokens = live.tokens
-        live.stand_in = stand_in["it"]
+    """The live service, with the commune operator's token besides the editor's and the approver's."""
+    for live in live_service(seeded, client, settings):
+        with live.database.sessions() as session:
+            token = users.issue_api_token(session, users.get_user(session, "vanhanh"), "t")
+        live.people["vanhanh"] = {"Authorization": f"Bearer {token}"}
         yield live
 
 
@@ -148,6 +86,7 @@ class Running:
         self.thread.join(timeout=15)
         assert not self.thread.is_alive()
         self.left_undelivered = self.agent.asrun.pending_count()
+        self.logged = self.agent.asrun.all_events()
         self.agent.close()
 
 
@@ -158,80 +97,125 @@ def agent_for(service, tmp_path, clock, **extra) -> Agent:
     return Agent(parse_config(service.config(tmp_path, **options)), clock=clock)
 
 
+def station(service, code: str = "HG1-01") -> Station:
+    with service.database.sessions() as session:
+        return session.scalar(select(Station).where(Station.code == code))
+
+
+def current_version(service, code: str = "HG1-01") -> int:
+    """The version of the station's manifest the service compiled last, read from the database: the test does
+    not fetch the manifest with the station's token, so only the agent does (and it alone records the fetch)."""
+    with service.database.sessions() as session:
+        return session.scalar(select(StationManifest.version).join(Station, Station.id == StationManifest.station_id)
+                              .where(Station.code == code))
+
+
+def stored_events(service, code: str = "HG1-01") -> list[PlaybackEvent]:
+    """What the service stored of the station's as-run log, in arrival order."""
+    with service.database.sessions() as session:
+        return list(session.scalars(select(PlaybackEvent).join(Station).where(Station.code == code)
+                                    .order_by(PlaybackEvent.id)))
+
+
+def played(service, code: str = "HG1-01") -> list[PlaybackEvent]:
+    return [e for e in stored_events(service, code) if e.outcome is PlaybackOutcome.PLAYED]
+
+
+def issue(service, code: str = "HG1-01", **command) -> int:
+    """Issue a command as the commune operator; returns its id."""
+    answer = service.client.post(f"/api/v1/stations/{code}/commands", json=command, headers=service.people["vanhanh"])
+    assert answer.status_code == 201, answer.json
+    assert answer.json["state"] == "pending"
+    return answer.json["id"]
+
+
+def command_state(service, command_id: int, code: str = "HG1-01") -> tuple[str, str | None]:
+    """(state, detail) of a command as the operator's command list shows it."""
+    answer = service.client.get(f"/api/v1/stations/{code}/commands", headers=service.people["vanhanh"])
+    assert answer.status_code == 200, answer.json
+    [command] = [c for c in answer.json["commands"] if c["id"] == command_id]
+    return command["state"], command["detail"]
+
+
 def test_a_running_agent_airs_on_time_reports_and_obeys_commands(service, tmp_path, mp3s):
     need_tool("ffplay")
     sha = service.place("Tin tỉnh", mp3s["news"])
-    version = from_json(service.manifest_body()).version
-    stand_in = service.stand_in
+    version = current_version(service)
     clock = ShiftedClock(FIRST_AIR - timedelta(seconds=1))
     running = Running(agent_for(service, tmp_path, clock))
     with running:
+        # The heartbeat sent while the entry is on air (it plays for a second) marks the station playing.
+        until(lambda: station(service).status is StationStatus.PLAYING, what="a heartbeat saying it plays")
         until(lambda: service.installed_version("HG1-01") == version, what="the receipt")
-        played = until(stand_in.played, what="a played event")[0]
-        assert played["entry_id"] == f"{service.slot_id}@2026-11-29T06:00:00#0"
-        assert played["audio_sha256"] == sha and played["kind"] == "item" and played["reason"] is None
-        assert played["scheduled_at"] == "2026-11-29T06:00:00+07:00"
-        assert abs(datetime.fromisoformat(played["started_at"]) - FIRST_AIR) < timedelta(seconds=0.5)
-        assert 0.9 <= played["seconds_played"] <= 2.5
-        assert any(h["state"] == "playing" and h["now_playing"] == played["entry_id"] for h in stand_in.heartbeats)
+        [aired] = until(lambda: played(service), what="a played event")
+        assert aired.entry_id == f"{service.slot_id}@2026-11-29T06:00:00#0"
+        assert aired.audio_sha256 == sha and aired.kind == "item" and aired.reason is None
+        assert aired.scheduled_at == FIRST_AIR
+        assert abs(aired.started_at - FIRST_AIR) < timedelta(seconds=0.5)
+        assert 0.9 <= aired.seconds_played <= 2.5
+        # The operator's day view compares it with the plan: the session aired.
+        day = service.client.get("/api/v1/stations/HG1-01/asrun/2026-11-29", headers=service.people["vanhanh"])
+        assert day.status_code == 200, day.json
+        [session] = day.json["occurrences"]
+        assert session["state"] == "aired" and session["starts_at"] == "2026-11-29T06:00:00+07:00"
+        assert [e["event_id"] for e in session["events"]] == [aired.event_id]
 
-        stand_in.commands.put({"id": 1, "kind": "set_volume", "args": {"volume": 40},
-                               "issued_at": "2026-11-29T06:00:05+07:00"})
-        until(lambda: stand_in.acks, what="the ack")
-        assert stand_in.acks == [(1, {"ok": True, "detail": "volume 40"})]
-        until(lambda: stand_in.heartbeats[-1]["volume"] == 40, what="a heartbeat with the new volume")
-        beat = stand_in.heartbeats[-1]
-        assert beat["installed_version"] == version and beat["state"] == "idle" and beat["disk_free_bytes"] > 0
+        volume = issue(service, kind="set_volume", volume=40)
+        until(lambda: command_state(service, volume) == ("done", "volume 40"), what="the ack of set_volume")
+        until(lambda: station(service).volume == 40, what="a heartbeat with the new volume")
+        beat = station(service)
+        assert beat.agent_version == AGENT_VERSION and beat.installed_version == version
+        assert beat.status is StationStatus.ONLINE and beat.disk_free_bytes > 0
+        assert beat.last_contact_at == NOW  # the service's clock, which stands still
 
-        stand_in.commands.put({"id": 2, "kind": "play_now", "args": {"sha256": sha, "url": f"/api/v1/audio/{sha}"},
-                               "issued_at": "2026-11-29T06:00:06+07:00"})
-        until(lambda: len(stand_in.acks) == 2, what="the play_now ack")
-        assert stand_in.acks[1] == (2, {"ok": True, "detail": "playing"})
-        command_event = until(lambda: [e for e in stand_in.played() if e["kind"] == "command"], what="its event")[0]
-        assert command_event["entry_id"] == "command-2" and command_event["audio_sha256"] == sha
-    # Stopping delivered the last events; each reached the service once.
-    assert running.left_undelivered == 0 and stand_in.duplicates == 0
-    assert len(stand_in.events) == len({e["event_id"] for e in stand_in.events.values()}) >= 2
+        play = issue(service, kind="play_now", sha256=sha)
+        until(lambda: command_state(service, play) == ("done", "playing"), what="the ack of play_now")
+        [by_command] = until(lambda: [e for e in played(service) if e.kind == "command"], what="its played event")
+        assert by_command.entry_id == f"command-{play}" and by_command.audio_sha256 == sha
+    # Stopping delivered the last events; the service holds each event of the station's log exactly once.
+    assert running.left_undelivered == 0
+    stored = stored_events(service)
+    assert sorted(e.event_id for e in stored) == sorted(e["event_id"] for e in running.logged)
+    assert len({e.event_id for e in stored}) == len(stored) >= 2
+    assert sorted(e.entry_id for e in played(service)) == [aired.entry_id, f"command-{play}"]
 
 
 @pytest.fixture
 def broker():
+    """A topic prefix of its own on the local Mosquitto; its retained nudge is cleared afterwards."""
     if not port_open(*BROKER):
         unavailable("Mosquitto is not listening on 127.0.0.1:1883")
     prefix = f"test-{secrets.token_hex(4)}/stations"
+    yield prefix
     client = paho.Client(paho.CallbackAPIVersion.VERSION2)
     client.connect(*BROKER)
     client.loop_start()
-
-    def publish(topic: str, payload: dict | None, retain: bool = False) -> None:
-        data = json.dumps(payload).encode() if payload is not None else b""
-        client.publish(f"{prefix}/{topic}", data, qos=1, retain=retain).wait_for_publish(5)
-
-    yield prefix, publish
-    publish("HG1-01/manifest", None, retain=True)  # an empty retained message deletes the retained one
+    # An empty retained message deletes the retained one.
+    client.publish(f"{prefix}/HG1-01/manifest", b"", qos=1, retain=True).wait_for_publish(5)
     client.loop_stop()
     client.disconnect()
 
 
-def test_an_mqtt_nudge_fetches_at_once_and_mqtt_commands_are_obeyed(service, tmp_path, mp3s, broker):
-    prefix, publish = broker
+def test_the_service_nudges_over_mqtt_and_its_mqtt_commands_are_obeyed(service, tmp_path, mp3s, broker):
+    mqtt_url = f"mqtt://{BROKER[0]}:{BROKER[1]}"
+    # The service publishes manifest nudges and commands on the broker, as a service configured with one does.
+    service.app.extensions["settings"] = service.app.extensions["settings"].model_copy(
+        update={"mqtt_url": mqtt_url, "mqtt_topic_prefix": broker})
     service.place("Tin tỉnh", mp3s["news"])
-    first = from_json(service.manifest_body()).version
-    stand_in = service.stand_in
+    first = current_version(service)
     clock = ShiftedClock(FIRST_AIR - timedelta(hours=1))
-    agent = agent_for(service, tmp_path, clock, mqtt_url=f"mqtt://{BROKER[0]}:{BROKER[1]}", mqtt_topic_prefix=prefix,
-                      commands_wait_s=0, poll_interval_s=60)
+    # No HTTP command poll, and a manifest poll a minute away: what arrives sooner came by MQTT.
+    agent = agent_for(service, tmp_path, clock, mqtt_url=mqtt_url, mqtt_topic_prefix=broker, commands_wait_s=0,
+                      poll_interval_s=60)
     with Running(agent):
         until(lambda: service.installed_version("HG1-01") == first, what="the first install")
-        time.sleep(0.3)  # let the subscription settle
-        service.place("Thông báo", mp3s["notice"])
-        second = from_json(service.manifest_body())
+        service.place("Thông báo", mp3s["notice"])  # compiled at once, and nudged
+        second = current_version(service)
         started = time.monotonic()
-        publish("HG1-01/manifest", {"version": second.version, "etag": second.etag}, retain=True)
-        until(lambda: service.installed_version("HG1-01") == second.version, what="the nudged install")
+        until(lambda: service.installed_version("HG1-01") == second, what="the nudged install")
         assert time.monotonic() - started < 5  # not the next poll, a minute away
 
-        publish("HG1-01/commands", {"id": 7, "kind": "set_volume", "args": {"volume": 25},
-                                    "issued_at": "2026-11-29T05:00:00+07:00"})
-        until(lambda: stand_in.acks, what="the ack of an MQTT command")
-        assert stand_in.acks == [(7, {"ok": True, "detail": "volume 25"})]
+        # The nudge proved the subscription live; a command the operator issues now reaches the agent only
+        # through the broker.
+        command = issue(service, kind="set_volume", volume=25)
+        until(lambda: command_state(service, command) == ("done", "volume 25"), what="the ack of an MQTT command")

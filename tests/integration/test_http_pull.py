@@ -189,3 +189,26 @@ def test_polls_update_last_contact_in_batches(pull):
         online = dict(session.execute(select(Station.code, Station.status)).all())
     assert seen["HG1-01"] == NOW and seen["HG1-02"] == NOW + timedelta(seconds=45)
     assert online["HG1-01"].value == "online" and seen["HG2-01"] is None
+
+
+def test_simultaneous_fetches_of_a_new_version_are_recorded_once(pull, seeded):
+    import threading
+
+    client, station_headers, place_item, _, _, database, _ = pull
+    place_item("Tin", b"x" * 100)
+    answers: list[int] = []
+
+    def fetch():
+        answers.append(seeded.test_client().get("/api/v1/stations/HG1-01/manifest",
+                                                headers=station_headers("HG1-01")).status_code)
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 6
+    with database.sessions() as session:
+        rows = session.scalars(select(Delivery).join(Station).where(Station.code == "HG1-01",
+                                                                    Delivery.channel == "http")).all()
+        assert len({r.manifest_version for r in rows}) == len(rows)  # one row per version, no duplicates
