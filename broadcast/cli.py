@@ -296,7 +296,31 @@ def jobs_run():
     run_forever(current_app.extensions["settings"])
 
 
+alerts_cli = AppGroup("alerts", help="Emergency alerts from other systems (OASIS CAP 1.2).")
+
+
+@alerts_cli.command("import-cap")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only check the alert and print where and how it would air.")
+@with_session
+def alerts_import_cap(session: Session, file: str, dry_run: bool):
+    """Check a CAP 1.2 alert and print, as JSON, its class, risk level and the stations it reaches."""
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from broadcast import alerts
+
+    plan = alerts.plan_import(session, Path(file).read_bytes(), now=datetime.now(UTC))
+    session.rollback()  # a dry run leaves the database as it found it
+    if not dry_run:
+        click.echo(_("Issuing emergency broadcasts from CAP alerts is not available yet; nothing was changed. "
+                     "Use --dry-run to check an alert."), err=True)
+        sys.exit(2)
+    click.echo(json.dumps(plan.as_json(), ensure_ascii=False, indent=2))
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, areas_cli, users_cli, stations_cli, demo_cli, jobs_cli, items_cli, schedule_cli,
-                  delivery_cli):
+                  delivery_cli, alerts_cli):
         app.cli.add_command(group)
