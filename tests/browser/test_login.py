@@ -6,96 +6,26 @@ drives it through Playwright. Screenshots go to tests/artifacts/screenshots/ (no
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from broadcast.db.engine import Database
-from tests.services import CHROMIUM, free_port, need_tool
+from tests.browser.conftest import PASSWORD, log_in, screenshot, serve
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-PASSWORD = "demo-2026"
 ALL_STATIONS = {"HG1-01", "HG1-02", "HG2-01", "DV-01"}
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def database(tmp_path) -> Database:
-    """SQLite only: the browser checks pages, not the database (the database tests cover both engines)."""
-    database = Database(f"sqlite:///{tmp_path / 'test.db'}")
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
 def live_url(seeded) -> str:
     """The seeded app served over HTTP on 127.0.0.1, stopped when the test ends."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, seeded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_tool(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    with serve(seeded) as url:
+        yield url
 
 
 def path_of(page) -> str:
     return urlsplit(page.url).path
-
-
-def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(password)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def station_codes(page) -> list[str]:
