@@ -212,3 +212,25 @@ def test_simultaneous_fetches_of_a_new_version_are_recorded_once(pull, seeded):
         rows = session.scalars(select(Delivery).join(Station).where(Station.code == "HG1-01",
                                                                     Delivery.channel == "http")).all()
         assert len({r.manifest_version for r in rows}) == len(rows)  # one row per version, no duplicates
+
+
+def test_a_manifest_changed_before_the_bump_reaches_the_worker_is_served(pull):
+    """A compile commits, then bumps the generation file; a poll in between must still get the new body."""
+    from broadcast.db.models import StationManifest
+
+    client, station_headers, place_item, _, _, database, _ = pull
+    place_item("Tin", b"x" * 100)
+    first = client.get("/api/v1/stations/HG1-01/manifest", headers=station_headers("HG1-01"))
+    old = wire.from_json(first.data)
+    newer = wire.for_station(old, "HG1-01", version=old.version + 1, generated_at=old.generated_at)
+    with database.sessions() as session:  # written without a bump, as if the bump were still on its way
+        row = session.scalar(select(StationManifest).join(Station).where(Station.code == "HG1-01"))
+        row.version, row.body = newer.version, wire.to_json(newer).decode()
+        row.etag = '"' + "0" * 64 + '"'  # another content's ETag
+        session.commit()
+    stale = client.get("/api/v1/stations/HG1-01/manifest",
+                       headers=station_headers("HG1-01", **{"If-None-Match": '"' + "1" * 64 + '"'}))
+    assert stale.status_code == 200 and stale.headers["ETag"] == '"' + "0" * 64 + '"'
+    again = client.get("/api/v1/stations/HG1-01/manifest",
+                       headers=station_headers("HG1-01", **{"If-None-Match": '"' + "0" * 64 + '"'}))
+    assert again.status_code == 304  # and the worker now remembers the new one

@@ -70,17 +70,20 @@ def _station(code: str) -> http_pull.StationRef:
 
 def _current(station: http_pull.StationRef) -> tuple[http_pull.Current, StationManifest | None]:
     """The station's current manifest: from memory, or read (with its body) and remembered."""
-    cache = pull_cache()
-    known = cache.current(station.id)
+    known = pull_cache().current(station.id)
     if known is not None:
         return known, None
     row = db().get(StationManifest, station.id)
     if row is None:
         raise NotFound(_l("No playlist has been compiled for this station yet."))
+    return _remember(station.id, row), row
+
+
+def _remember(station_id: int, row: StationManifest) -> http_pull.Current:
     audio = frozenset(entry["audio"]["sha256"] for day in json.loads(row.body)["days"] for entry in day["entries"])
     known = http_pull.Current(row.version, row.etag, audio)
-    cache.remember(station.id, known)
-    return known, row
+    pull_cache().remember(station_id, known)
+    return known
 
 
 @blp.route("/stations/<code>/manifest")
@@ -94,9 +97,10 @@ def manifest(code: str):
         return Response(status=304, headers=headers)
     if row is None:
         row = db().get(StationManifest, station.id)
-        if row is None or row.etag != current.etag:  # changed since it was cached; the next poll gets it
-            pull_cache().current(station.id)
+        if row is None:
             raise NotFound(_l("No playlist has been compiled for this station yet."))
+        if row.etag != current.etag:  # compiled after it was cached, before the bump reached this worker
+            _remember(station.id, row)
     deliveries.record_fetch(db(), station.id, row.version, utc_now())
     headers["ETag"] = row.etag
     return Response(row.body, status=200, headers=headers, mimetype="application/json")
