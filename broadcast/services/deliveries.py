@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -147,14 +147,20 @@ def delivery_status(session: Session, user: User, *, area: Area | None = None, a
     ids = [s.id for s in found]
     current = dict(session.execute(select(StationManifest.station_id, StationManifest.version)
                                    .where(StationManifest.station_id.in_(ids))).all()) if ids else {}
-    latest: dict[tuple[int, str], Delivery] = {}
+    latest: dict[int, list[Delivery]] = {}
     if ids:
-        for delivery in session.scalars(select(Delivery).where(Delivery.station_id.in_(ids))
-                                        .order_by(Delivery.manifest_version)):
-            latest[(delivery.station_id, delivery.channel)] = delivery
+        # Only each channel's newest record: the table keeps every version ever sent.
+        newest = (select(Delivery.station_id, Delivery.channel,
+                         func.max(Delivery.manifest_version).label("version"))
+                  .where(Delivery.station_id.in_(ids), Delivery.state != DeliveryState.SUPERSEDED)
+                  .group_by(Delivery.station_id, Delivery.channel).subquery())
+        for delivery in session.scalars(select(Delivery).join(
+                newest, (Delivery.station_id == newest.c.station_id) & (Delivery.channel == newest.c.channel)
+                & (Delivery.manifest_version == newest.c.version))):
+            latest.setdefault(delivery.station_id, []).append(delivery)
     result = []
     for station in found:
-        channels = [_channel_state(d) for (sid, _), d in sorted(latest.items()) if sid == station.id]
+        channels = [_channel_state(d) for d in sorted(latest.get(station.id, ()), key=lambda d: d.channel)]
         attention = list(_attention(station, current.get(station.id), channels, now, silence, zone))
         if attention_only and not attention:
             continue

@@ -89,6 +89,12 @@ def test_a_compile_queues_a_push_and_the_job_delivers_it(push_world, settings):
         assert run.sent == 1 and run.audio_bytes == 3000  # only the new file went up
         assert [d.state for d in _deliveries(session)] == [DeliveryState.SENT, DeliveryState.SENT]
     assert {p.name for p in (remote / "audio").iterdir()} == {f"{sha}.mp3", f"{second}.mp3"}
+    # The status shows each channel's newest delivery only, whatever history the table keeps.
+    _, _, _, people, client = push_world
+    [dv] = [s for s in client.get("/api/v1/deliveries", headers=people["bientap"]).json if s["code"] == "DV-01"]
+    with database.sessions() as session:
+        newest = max(d.manifest_version for d in _deliveries(session))
+    assert [(c["channel"], c["version"], c["state"]) for c in dv["channels"]] == [("sftp", newest, "sent")]
 
 
 def test_a_changed_host_key_refuses_the_push_and_flags_the_station(push_world, settings, tmp_path):
