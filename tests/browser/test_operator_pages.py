@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.airing import build_world, played
 from tests.browser.conftest import log_in as log_in_as
 from tests.browser.conftest import screenshot, serve
-from tests.integration.test_operator_pages import DAY, build_world, played
+from tests.integration.test_operator_pages import DAY
 
 pytestmark = pytest.mark.browser
 

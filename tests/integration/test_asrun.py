@@ -4,63 +4,22 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from broadcast.db.models import AiringState, OccurrenceAiring, Station, StationStatus
-from broadcast.services import asrun, stations, users
-from stations import manifest as wire
+from broadcast.services import asrun
+from tests.airing import NOW, build_world, played
 
-PLANNED_AT = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 22:00 in Hà Giang, the evening before
-AFTER_SESSION = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 06:30: the 06:00-06:10 session is over
-SLOT = {"name": "Buổi sáng", "area": "08", "start_time": "06:00", "duration_s": 600, "valid_from": "2026-11-28",
-        "rrule": "FREQ=DAILY"}
+AFTER_SESSION = NOW  # 06:30: the 06:00-06:10 session is over
 
 
 @pytest.fixture
 def aired(seeded, client):
-    clock = {"now": PLANNED_AT}
-    seeded.extensions["clock"] = lambda: clock["now"]
-    database = seeded.extensions["database"]
-    with database.sessions() as session:
-        people = {name: {"Authorization": "Bearer " + users.issue_api_token(session, users.get_user(session, name),
-                                                                            "t")}
-                  for name in ("bientap", "pheduyet", "vanhanh")}
-        tokens = {code: {"Authorization": "Bearer " + stations.issue_token(session, stations.get_station(session,
-                                                                                                          code))}
-                  for code in ("HG1-01", "HG1-02")}
-    slot_id = client.post("/api/v1/slots", json=SLOT, headers=people["bientap"]).json["id"]
-    for title in ("Tin một", "Tin hai"):
-        created = client.post("/api/v1/items", json={"title": title, "body": "Một hai ba."},
-                              headers=people["bientap"]).json
-        from broadcast.db.models import AudioAsset, NewsItem
-
-        with database.sessions() as session:
-            session.get(NewsItem, created["id"]).audio_asset = AudioAsset(
-                sha256=f"{created['id']:064x}", size_bytes=8000, duration_ms=60_000, origin="tts")
-            session.commit()
-        client.post(f"/api/v1/items/{created['id']}/submit", headers=people["bientap"])
-        client.post(f"/api/v1/items/{created['id']}/approve", headers=people["pheduyet"])
-        assert client.post("/api/v1/placements", headers=people["bientap"], json={
-            "item_id": created["id"], "slot_id": slot_id, "targets": ["08"], "date_from": "2026-11-29",
-            "date_until": "2026-11-29"}).status_code == 201
-    manifest = wire.from_json(client.get("/api/v1/stations/HG1-01/manifest", headers=tokens["HG1-01"]).data)
-    entries = [e for day in manifest.days for e in day.entries if str(day.date) == "2026-11-29"]
-    assert len(entries) == 2
-    clock["now"] = AFTER_SESSION
-    return client, people, tokens, entries, database, clock
-
-
-def _played(entry, **changes) -> dict:
-    event = {"event_id": uuid.uuid4().hex, "outcome": "played", "kind": "item", "entry_id": entry.id,
-             "occurrence_key": entry.occurrence_key, "slot_id": entry.slot_id, "item_id": entry.item_id,
-             "audio_sha256": entry.audio.sha256, "scheduled_at": entry.start.isoformat(),
-             "started_at": entry.start.isoformat(), "ended_at": entry.end.isoformat(),
-             "seconds_played": entry.play_ms / 1000}
-    return {**event, **changes}
+    world = build_world(seeded)
+    return client, world["people"], world["tokens"], world["entries"], world["database"], world["clock"]
 
 
 def _airings(database) -> dict[str, AiringState]:
@@ -71,7 +30,7 @@ def _airings(database) -> dict[str, AiringState]:
 
 def test_redelivered_events_are_counted_once(aired):
     client, _, tokens, entries, database, _ = aired
-    batch = {"events": [_played(e) for e in entries]}
+    batch = {"events": [played(e) for e in entries]}
     first = client.post("/api/v1/stations/HG1-01/events", json=batch, headers=tokens["HG1-01"])
     assert first.status_code == 200 and first.json == {"accepted": 2, "duplicates": 0}
     again = client.post("/api/v1/stations/HG1-01/events", json=batch, headers=tokens["HG1-01"])
@@ -82,7 +41,7 @@ def test_redelivered_events_are_counted_once(aired):
 def test_partial_missed_and_a_late_report(aired):
     client, _, tokens, entries, database, clock = aired
     client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"], json={"events": [
-        _played(entries[0]), _played(entries[1], outcome="failed", seconds_played=0, reason="player exit 1")]})
+        played(entries[0]), played(entries[1], outcome="failed", seconds_played=0, reason="player exit 1")]})
     with database.sessions() as session:
         # HG1-02, HG2-01 and DV-01 reported nothing for the session that ended 20 minutes ago.
         assert asrun.mark_missed(session, now=clock["now"]) == 3
@@ -91,7 +50,7 @@ def test_partial_missed_and_a_late_report(aired):
     assert states["HG1-01"] is AiringState.PARTIAL and states["HG1-02"] is AiringState.MISSED
     # HG1-02 was offline; back online, it delivers its log: the session did air after all.
     late = client.post("/api/v1/stations/HG1-02/events", headers=tokens["HG1-02"],
-                       json={"events": [_played(e) for e in entries]})
+                       json={"events": [played(e) for e in entries]})
     assert late.json["accepted"] == 2
     assert _airings(database)["HG1-02"] is AiringState.AIRED
 
@@ -111,7 +70,7 @@ def test_a_session_not_over_is_not_missed(aired):
 def test_bad_events_are_refused_whole(aired, event, field):
     client, _, tokens, entries, database, _ = aired
     answer = client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"],
-                         json={"events": [_played(entries[0]), _played(entries[1], **event)]})
+                         json={"events": [played(entries[0]), played(entries[1], **event)]})
     assert answer.status_code == 422
     assert field in str(answer.json["errors"])
     assert _airings(database) == {}  # nothing half-stored
@@ -119,7 +78,7 @@ def test_bad_events_are_refused_whole(aired, event, field):
 
 def test_operator_sees_the_day_and_confirms(aired):
     client, people, tokens, entries, _, _ = aired
-    client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"], json={"events": [_played(entries[0])]})
+    client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"], json={"events": [played(entries[0])]})
     day = client.get("/api/v1/stations/HG1-01/asrun/2026-11-29", headers=people["vanhanh"])
     assert day.status_code == 200
     [session] = day.json["occurrences"]
