@@ -34,6 +34,7 @@ ASRUN_NAME = "asrun.sqlite3"
 RETRY_S = 30.0  # the longest a failed report or command poll waits before trying again
 MISSING_ENDPOINT_S = 300.0  # a server without the commands endpoint is asked again this rarely
 CLOCK_SKEW_WARN_S = 30.0
+JOIN_S = 5.0  # for the loops to end after a stop
 LAST_DELIVERY_S = 3.0  # systemd waits 20 s for a stop; the events stay queued if the link is slow
 REFUSED = frozenset({400, 422})  # the server read the events and refused them: sending them again cannot help
 
@@ -173,9 +174,11 @@ class Agent:
         if self._mqtt is not None:
             self._mqtt.stop()
         self.engine.stop()
+        # One deadline for all the loops, not one each: a download or a post in flight may hold its thread, and
+        # the threads are daemons that end with the process anyway. The command thread may sit in a long poll.
+        deadline = time.monotonic() + JOIN_S
         for thread in self._threads:
-            # The command thread may sit in a long poll: it is a daemon and ends with the process.
-            thread.join(timeout=5 if thread.name != "commands" else 0.1)
+            thread.join(timeout=0.1 if thread.name == "commands" else max(0.1, deadline - time.monotonic()))
         # The last events (what was on air when stopped), if the link allows it soon; else they wait in the log.
         last = threading.Thread(target=self._deliver_last, name="last-events", daemon=True)
         last.start()

@@ -363,9 +363,13 @@ class ThrottlingProxy:
             for sock in self._sockets:
                 _close(sock)
 
-    def audio_requests(self, sha256: str) -> list[str | None]:
-        """The Range header of each request for this audio file, in order (None: the whole file)."""
-        return [rng for _, path, rng in list(self.requests) if path == f"/api/v1/audio/{sha256}"]
+    def mark(self) -> int:
+        """A place in the request log, to look only at what came after it (say, one agent's requests)."""
+        return len(self.requests)
+
+    def audio_requests(self, sha256: str, since: int = 0) -> list[str | None]:
+        """The Range header of each request for this audio file from ``since`` on, in order (None: whole file)."""
+        return [rng for _, path, rng in list(self.requests)[since:] if path == f"/api/v1/audio/{sha256}"]
 
     def _accept(self) -> None:
         while not self._stop.is_set():

@@ -280,10 +280,13 @@ def test_an_agent_killed_while_downloading_resumes_and_never_plays_a_corrupt_fil
         assert 0 < resumed_from < sizes[one]
 
         # Started again, it resumes the first file where it stopped; we kill it again in the second file.
+        # (Only what each agent asked is checked: on a loaded machine an attempt may end before its first chunk
+        # is written, and the next attempt then rightly asks for the whole file again.)
+        since_second = proxy.mark()
         second = world.agent("HG1-01", "agent-2", server_url=url, poll_interval_s=0.5)
         other = until(lambda: growing({one}), 30, "the second download under way", (second.log,))
         second.kill()
-        assert proxy.audio_requests(one) == [None, f"bytes={resumed_from}-"], proxy.requests
+        assert proxy.audio_requests(one, since_second)[:1] == [f"bytes={resumed_from}-"], proxy.requests
         assert hashlib.sha256((audio / f"{one}.mp3").read_bytes()).hexdigest() == one
         # The disk damaged what was kept of the second file: the resumed download cannot be right.
         part = audio / f"{other}.mp3.part"
@@ -291,12 +294,13 @@ def test_an_agent_killed_while_downloading_resumes_and_never_plays_a_corrupt_fil
         part.write_bytes(kept[:1000] + bytes(b ^ 0xFF for b in kept[1000:2000]) + kept[2000:])
         proxy.rate = None
 
+        since_third = proxy.mark()
         third = world.agent("HG1-01", "agent-3", server_url=url, poll_interval_s=0.5)
         found = until(lambda: aired(api, "HG1-01", session), seconds_to(session.start) + AFTER_S,
                       "the session to air and be reported", (third.log,))
         # It resumed the damaged file, found it wrong, threw it away and fetched it whole.
-        fetched = proxy.audio_requests(other)
-        assert fetched[:2] == [None, f"bytes={len(kept)}-"] and None in fetched[2:], proxy.requests
+        fetched = proxy.audio_requests(other, since_third)
+        assert fetched[:1] == [f"bytes={len(kept)}-"] and None in fetched[1:], proxy.requests
         assert "fails verification" in third.log.read_text(), third.log.read_text()
 
     for sha in sizes:  # what is installed is what the service holds
