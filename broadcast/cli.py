@@ -304,20 +304,31 @@ alerts_cli = AppGroup("alerts", help="Emergency alerts from other systems (OASIS
 @click.option("--dry-run", is_flag=True, help="Only check the alert and print where and how it would air.")
 @with_session
 def alerts_import_cap(session: Session, file: str, dry_run: bool):
-    """Check a CAP 1.2 alert and print, as JSON, its class, risk level and the stations it reaches."""
+    """Import a CAP 1.2 alert and print the outcome as JSON (class, risk level, stations, what was done).
+
+    An emergency alert becomes an emergency broadcast: sent at once when its sender is in CAP_TRUSTED_SENDERS,
+    else waiting for an approver. Update and Cancel act on the alerts they reference. With --dry-run nothing
+    is changed."""
     import json
     from datetime import UTC, datetime
     from pathlib import Path
 
     from broadcast import alerts
+    from broadcast.alerts import importing
+    from broadcast.audio_setup import audio_tools
+    from broadcast.services import emergency_delivery
 
-    plan = alerts.plan_import(session, Path(file).read_bytes(), now=datetime.now(UTC))
-    session.rollback()  # a dry run leaves the database as it found it
-    if not dry_run:
-        click.echo(_("Issuing emergency broadcasts from CAP alerts is not available yet; nothing was changed. "
-                     "Use --dry-run to check an alert."), err=True)
-        sys.exit(2)
-    click.echo(json.dumps(plan.as_json(), ensure_ascii=False, indent=2))
+    data = Path(file).read_bytes()
+    settings = current_app.extensions["settings"]
+    if dry_run:
+        plan = alerts.plan_import(session, data, now=datetime.now(UTC))
+        session.rollback()  # a dry run leaves the database as it found it
+        click.echo(json.dumps(plan.as_json(), ensure_ascii=False, indent=2))
+        return
+    policy = importing.CapPolicy(tuple(settings.cap_accepted_senders), tuple(settings.cap_trusted_senders))
+    result = importing.import_cap(session, data, now=datetime.now(UTC), policy=policy, tools=audio_tools(settings))
+    emergency_delivery.dispatch(settings, result.outgoing)
+    click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
 
 
 def init_app(app: Flask) -> None:

@@ -92,6 +92,18 @@ class Settings(BaseSettings):
     delivery_retry_base_s: float = Field(default=30.0, gt=0)
     delivery_retry_cap_s: float = Field(default=3600.0, gt=0)
     delivery_max_attempts: int = Field(default=20, ge=1)
+    # Emergency broadcasts: a second approver must approve one before it is sent (the two-person rule), and a
+    # station that has not acknowledged one this long after it was sent is listed as silent.
+    emergency_two_person: bool = True
+    emergency_silent_after_s: int = Field(default=60, ge=5, le=3600)
+    # CAP 1.2 alerts: senders whose "Actual" alerts air without a person approving them (e.g. the national
+    # disaster authority); alerts from any other sender wait for an approver. "" or [] trusts nobody.
+    cap_trusted_senders: list[str] = Field(default_factory=list)
+    # Senders whose alerts are accepted at all (empty: any sender; a file from anyone else is refused).
+    cap_accepted_senders: list[str] = Field(default_factory=list)
+    # How this service signs the CAP alerts it publishes: <sender> (an address, no spaces or commas) and a name.
+    cap_sender: str = Field(default="commune-radio@province.invalid", pattern=r"^[^\s,<&]+$")
+    cap_sender_name: str = "Đài truyền thanh cơ sở"
     sql_echo: bool = False
 
     @classmethod

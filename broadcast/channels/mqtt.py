@@ -45,6 +45,15 @@ def publish_command(url: str, station_code: str, command: dict, *, topic_prefix:
     return _publish(url, [(command_topic(topic_prefix, station_code), payload, False)], timeout) == 1
 
 
+def publish_commands(url: str, commands: Iterable[tuple[str, dict]], *, topic_prefix: str = "radio/stations",
+                     timeout: float = 10.0) -> int:
+    """Many commands (station code, command) over one connection, e.g. an emergency for a whole province;
+    returns how many the broker acknowledged."""
+    return _publish(url, [(command_topic(topic_prefix, code),
+                           json.dumps(command, separators=(",", ":"), ensure_ascii=False).encode(), False)
+                          for code, command in commands], timeout)
+
+
 def _publish(url: str, messages: list[tuple[str, bytes, bool]], timeout: float) -> int:
     if not messages:
         return 0

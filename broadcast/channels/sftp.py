@@ -1,6 +1,7 @@
 """SFTP push: get one station's manifest and the audio it names into the station's inbox over SSH.
 
-Layout on the station: ``<remote_dir>/manifest.json`` and ``<remote_dir>/audio/<sha256>.mp3``.
+Layout on the station: ``<remote_dir>/manifest.json``, ``<remote_dir>/audio/<sha256>.mp3`` and, for remote
+commands such as an emergency broadcast, ``<remote_dir>/commands/<id>.json`` (:func:`push_command`).
 
 What a station can observe, whatever happens to the connection:
 
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 AUDIO_DIR = "audio"
+COMMANDS_DIR = "commands"  # remote commands (emergencies) for the agent to act on
 STALE_TEMP_S = 3600.0
 READ_CHUNK = 1 << 20  # local reads; paramiko splits them into SFTP write requests
 SFTP_WRITE = 32768  # what every SFTP server must accept in one write
@@ -386,6 +388,45 @@ def push(
     log.info("pushed to %s:%s: %d files, %d bytes (%d audio skipped, %d removed) in %.2f s", target.address,
              target.remote_dir, result.uploaded_files, result.uploaded_bytes, skipped, removed, result.seconds)
     return result
+
+
+def push_command(
+    target: SftpTarget,
+    client_key: paramiko.PKey,
+    name: str,
+    command: bytes,
+    audio: Sequence[LocalAudio] = (),
+    *,
+    timeout: float = 20.0,
+) -> PushResult:
+    """Put one remote command (an emergency broadcast, or its cancellation) into the station's inbox as
+    ``commands/<name>``, after the audio it needs, with the same guarantees as :func:`push`. The agent picks
+    it up within a second or two and acts on it once, whatever other path also brought it."""
+    started = time.monotonic()
+    with _session(target, client_key, timeout) as sftp:
+        job = _Push(sftp, target, None)
+        listed = job.list_audio()
+        uploaded = audio_bytes = skipped = 0
+        for item in audio:
+            present = listed.get(item.name)
+            if present is not None and stat.S_ISREG(present.st_mode or 0) and present.st_size == item.size:
+                skipped += 1
+                continue
+            with item.path.open("rb") as source:
+                job.upload(job.audio_dir, item.name, source, item.size)
+            uploaded += 1
+            audio_bytes += item.size
+        commands_dir = f"{job.root}/{COMMANDS_DIR}"
+        if not job._is_dir(commands_dir):
+            try:
+                sftp.mkdir(commands_dir)
+            except OSError as exc:
+                if not job._is_dir(commands_dir):
+                    raise job._fail(f"creating {commands_dir}", exc) from exc
+        job.upload(commands_dir, name, io.BytesIO(command), len(command))
+    return PushResult(uploaded_files=uploaded + 1, uploaded_bytes=audio_bytes + len(command),
+                      audio_bytes=audio_bytes, skipped_files=skipped, removed_files=0,
+                      seconds=time.monotonic() - started)
 
 
 def push_many(

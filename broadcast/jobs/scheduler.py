@@ -31,6 +31,8 @@ JOBS = (
     ("mark_missed_airings", "broadcast.jobs.tasks:mark_missed_airings", {"trigger": "interval", "minutes": 5}),
     # Push stations get each new manifest version; failed pushes come back on their backoff schedule.
     ("push_deliveries", "broadcast.jobs.tasks:push_deliveries", {"trigger": "interval", "seconds": 15}),
+    # Emergency broadcasts also reach push stations' inboxes (MQTT and the long poll carry them at once).
+    ("push_emergencies", "broadcast.jobs.tasks:push_emergencies", {"trigger": "interval", "seconds": 5}),
     # Other systems hear of a published bulletin within seconds; failures are retried with backoff.
     ("deliver_webhooks", "broadcast.jobs.tasks:deliver_webhooks", {"trigger": "interval", "seconds": 15}),
 )

@@ -9,7 +9,7 @@ from functools import cache
 from broadcast.audio_setup import audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
-from broadcast.services import asrun, compiler, pushing, rendering, scheduling, stations, webhooks
+from broadcast.services import asrun, compiler, emergency_delivery, pushing, rendering, scheduling, stations, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,14 @@ def push_deliveries() -> int:
     with _database(settings.resolved_database_url).session() as session:
         run = pushing.push_due(session, settings, now=datetime.now(UTC))
     return run.sent + run.failed
+
+
+def push_emergencies() -> int:
+    """Put live emergency commands into the inboxes of push stations over SFTP."""
+    settings = load_settings()
+    with _database(settings.resolved_database_url).session() as session:
+        pushed, failed = emergency_delivery.push_pending(session, settings, now=datetime.now(UTC))
+    return pushed + failed
 
 
 def mark_missed_airings(now: datetime | None = None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import AudioAsset, CommandKind, CommandState, Station, StationCommand, User
@@ -65,12 +65,23 @@ def any_waiting(session: Session, station_id: int) -> bool:
 
 
 def asks_for_audio(session: Session, station_id: int, sha256: str, now: datetime) -> bool:
-    """Whether a live "play now" command sends this station the audio ``sha256`` (so it may download it)."""
+    """Whether a live "play now" or emergency command sends this station the audio ``sha256`` (so it may
+    download it). An emergency stays live until it expires: an agent that was offline fetches it late."""
     live = session.scalars(select(StationCommand.args).where(
-        StationCommand.station_id == station_id, StationCommand.kind == CommandKind.PLAY_NOW,
-        StationCommand.state.in_([CommandState.PENDING, CommandState.DELIVERED]),
-        StationCommand.issued_at >= now - LIFETIME * 2))
+        StationCommand.station_id == station_id,
+        or_(and_(StationCommand.kind == CommandKind.PLAY_NOW,
+                 StationCommand.state.in_([CommandState.PENDING, CommandState.DELIVERED]),
+                 StationCommand.issued_at >= now - LIFETIME * 2),
+            and_(StationCommand.kind == CommandKind.EMERGENCY,
+                 StationCommand.state.in_([CommandState.PENDING, CommandState.DELIVERED, CommandState.DONE]),
+                 StationCommand.expires_at > now))))
     return any(args.get("sha256") == sha256 for args in live)
+
+
+def wire(command: StationCommand) -> dict[str, Any]:
+    """A command as agents read it (MQTT and SFTP inbox; the long poll sends the same fields)."""
+    return {"id": command.id, "kind": command.kind.value, "args": command.args,
+            "issued_at": command.issued_at.isoformat()}
 
 
 def acknowledge(session: Session, station_id: int, command_id: int, ok: bool, detail: str | None, now: datetime

@@ -125,16 +125,7 @@ def attach_recording(session: Session, user: User, item: NewsItem, upload: Path,
                        field="content_source")
     if item.status is ItemStatus.ARCHIVED:
         raise Conflict(_l("An archived item cannot be changed."))
-    try:
-        validate_upload(upload, max_bytes=tools.max_upload_bytes, max_seconds=tools.max_upload_seconds)
-    except InvalidAudio as exc:
-        error = UploadTooLarge if exc.reason == "too_large" else InvalidInput
-        raise error(_upload_message(exc.reason, tools), field="file", details={"reason": exc.reason}) from None
-    tools.work_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tools.work_dir) as work:
-        prepared = prepare(upload, tools.station_format, Path(work) / f"upload{tools.station_format.suffix}",
-                           verify=True)
-        asset = _asset_for(session, tools, prepared.path, prepared.duration_ms, "upload", None)
+    asset = recording_asset(session, upload, tools)
     reopened = item.status is ItemStatus.APPROVED
     if reopened:
         item.status, item.approved_at, item.approved_by_id = ItemStatus.SUBMITTED, None, None
@@ -145,6 +136,21 @@ def attach_recording(session: Session, user: User, item: NewsItem, upload: Path,
            {"sha256": asset.sha256, "duration_ms": asset.duration_ms, "reopened": reopened})
     session.commit()
     return item
+
+
+def recording_asset(session: Session, upload: Path, tools: AudioTools, *, field: str = "file") -> AudioAsset:
+    """Check a recording (an upload, or a CAP alert's audio) and store it in the station format; a bad file is
+    refused with its reason and nothing is stored."""
+    try:
+        validate_upload(upload, max_bytes=tools.max_upload_bytes, max_seconds=tools.max_upload_seconds)
+    except InvalidAudio as exc:
+        error = UploadTooLarge if exc.reason == "too_large" else InvalidInput
+        raise error(_upload_message(exc.reason, tools), field=field, details={"reason": exc.reason}) from None
+    tools.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tools.work_dir) as work:
+        prepared = prepare(upload, tools.station_format, Path(work) / f"upload{tools.station_format.suffix}",
+                           verify=True)
+        return _asset_for(session, tools, prepared.path, prepared.duration_ms, "upload", None)
 
 
 def _upload_message(reason: str, tools: AudioTools):

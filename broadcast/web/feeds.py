@@ -1,4 +1,5 @@
-"""Public feeds for other electronic channels: an RSS 2.0 podcast feed per area, and the audio it encloses.
+"""Public feeds for other electronic channels: an RSS 2.0 podcast feed per area and the audio it encloses, and
+the emergency warnings as OASIS CAP 1.2 alerts with an Atom feed of them per area.
 
 No login: the provincial e-portal and podcast readers fetch these. Only published bulletins appear, by the rule
 in broadcast.services.publication; any other audio is 404 here, whatever its hash.
@@ -8,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
 from flask import Blueprint, Response, request, send_file, url_for
 
+from broadcast.alerts import export
 from broadcast.channels import feed
+from broadcast.db.models import EmergencyState
 from broadcast.errors import NotFound
 from broadcast.i18n import _, _l
-from broadcast.services import areas, publication
+from broadcast.services import areas, emergencies, publication
 from broadcast.web.context import audio, db, settings
-from broadcast.web.time import local_today
+from broadcast.web.time import local_today, utc_now
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -66,7 +70,9 @@ def area_feed(area_code: str):
 @bp.route("/audio/<sha256>.mp3")
 def audio_file(sha256: str):
     """The audio of a published bulletin, with Range support (players seek, readers resume downloads)."""
-    asset = publication.published_audio(db(), sha256, _window()) if _SHA256.fullmatch(sha256) else None
+    asset = None
+    if _SHA256.fullmatch(sha256):
+        asset = publication.published_audio(db(), sha256, _window()) or emergencies.public_audio(db(), sha256)
     tools = audio()
     if asset is None or not tools.store.exists(asset.sha256, tools.station_format.suffix):
         raise NotFound(_l("No published bulletin has this audio."))
@@ -76,3 +82,65 @@ def audio_file(sha256: str):
     response.headers["Accept-Ranges"] = "bytes"
     response.cache_control.public = True
     return response
+
+
+CAP_TYPE = "application/cap+xml; charset=utf-8"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+ALERT_FEED_DAYS = 7
+
+
+def _cap(broadcast) -> bytes:
+    return export.to_cap(broadcast, sender=settings().cap_sender, sender_name=settings().cap_sender_name,
+                         zone=settings().zone,
+                         audio_url=lambda sha: url_for(".audio_file", sha256=sha, _external=True))
+
+
+def _cached(body: bytes, content_type: str) -> Response:
+    response = Response(body, content_type=content_type)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = ALERT_MAX_AGE_S
+    return response.make_conditional(request)
+
+
+ALERT_MAX_AGE_S = 30  # a warning's feed must not be stale for long
+
+
+@bp.route("/alerts/<int:broadcast_id>.xml")
+def alert_file(broadcast_id: int):
+    """One emergency broadcast that was sent, as a CAP 1.2 alert."""
+    return _cached(_cap(emergencies.public_broadcast(db(), broadcast_id)), CAP_TYPE)
+
+
+@bp.route("/alerts/<int:broadcast_id>-cancel.xml")
+def alert_cancel_file(broadcast_id: int):
+    """The CAP Cancel message of a withdrawn emergency broadcast."""
+    broadcast = emergencies.public_broadcast(db(), broadcast_id)
+    if broadcast.state is not EmergencyState.CANCELLED:
+        raise NotFound(_l("This emergency broadcast was not cancelled."))
+    return _cached(export.to_cap_cancel(broadcast, sender=settings().cap_sender, zone=settings().zone), CAP_TYPE)
+
+
+@bp.route("/<area_code>/alerts.atom")
+def area_alerts(area_code: str):
+    """The warnings of the last week for an area (sent to it, above it or inside it), as an Atom feed of CAP
+    alerts; a withdrawn warning also has its Cancel message."""
+    session = db()
+    area = areas.find_area(session, area_code)
+    zone = settings().zone
+    since = utc_now() - timedelta(days=ALERT_FEED_DAYS)
+    entries = []
+    for broadcast in emergencies.public_for_area(session, area, since=since):
+        if broadcast.state is EmergencyState.CANCELLED:
+            entries.append((f"{url_for('.alert_cancel_file', broadcast_id=broadcast.id, _external=True)}",
+                            _("Cancelled: %(title)s", title=broadcast.title), broadcast.closed_at,
+                            url_for(".alert_cancel_file", broadcast_id=broadcast.id, _external=True),
+                            export.to_cap_cancel(broadcast, sender=settings().cap_sender, zone=zone)))
+        link = url_for(".alert_file", broadcast_id=broadcast.id, _external=True)
+        entries.append((link, broadcast.title, broadcast.issued_at, link, _cap(broadcast)))
+    updated = max((e[2] for e in entries), default=area.updated_at)
+    body = export.atom_feed(title=_("Emergency warnings — %(area)s", area=area.name),
+                            feed_id=url_for(".area_alerts", area_code=area.code, _external=True),
+                            self_url=url_for(".area_alerts", area_code=area.code, _external=True),
+                            updated=updated, zone=zone, entries=entries)
+    return _cached(body, ATOM_TYPE)

@@ -6,6 +6,7 @@ other loops retry with a delay. :meth:`Agent.stop` (SIGTERM) ends them all; what
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import shutil
@@ -34,6 +35,7 @@ ASRUN_NAME = "asrun.sqlite3"
 RETRY_S = 30.0  # the longest a failed report or command poll waits before trying again
 MISSING_ENDPOINT_S = 300.0  # a server without the commands endpoint is asked again this rarely
 CLOCK_SKEW_WARN_S = 30.0
+INBOX_COMMANDS_S = 1.0  # how often the inbox is looked at for pushed commands (an emergency waits this long)
 JOIN_S = 5.0  # for the loops to end after a stop
 LAST_DELIVERY_S = 3.0  # systemd waits 20 s for a stop; the events stay queued if the link is slow
 REFUSED = frozenset({400, 422})  # the server read the events and refused them: sending them again cannot help
@@ -67,7 +69,8 @@ class Agent:
         self.volume = VolumeControl(self.asrun, config.volume, config.volume_command)
         self.commands = CommandHandler(engine=self.engine, client=self.client, cache=self.cache, asrun=self.asrun,
                                        volume=self.volume, installed=lambda: self.syncer.installed,
-                                       now=self.clock.now)
+                                       now=self.clock.now,
+                                       inbox_audio=config.inbox_dir / "audio" if config.inbox_dir else None)
         self._threads: list[threading.Thread] = []
         self._mqtt: MqttListener | None = None
 
@@ -147,6 +150,8 @@ class Agent:
         self._start("report", self._report_loop)
         if self.config.commands_wait_s > 0:
             self._start("commands", self._command_loop)
+        if self.config.inbox_dir is not None:
+            self._start("inbox-commands", self._inbox_command_loop)
         if self.config.mqtt_url:
             self._start("mqtt-commands", self._mqtt_command_loop)
             self._mqtt = MqttListener(self.config.mqtt_url, self.config.station, self.config.mqtt_topic_prefix,
@@ -245,6 +250,31 @@ class Agent:
                 log.exception("command handling failed")
                 delay = RETRY_S
             self._stop.wait(delay)
+
+    def take_inbox_commands(self) -> int:
+        """Act on the ``commands/*.json`` files an SSH push left in the inbox (each is removed once handled)."""
+        folder = self.config.inbox_dir / "commands" if self.config.inbox_dir else None
+        if folder is None or not folder.is_dir():
+            return 0
+        taken = 0
+        for path in sorted(folder.glob("*.json")):  # never the ".<name>.<random>.part" files being written
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                log.warning("inbox command %s unreadable (%s); removed", path.name, exc)
+            else:
+                self.commands.handle(raw)
+                taken += 1
+            path.unlink(missing_ok=True)
+        return taken
+
+    def _inbox_command_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.take_inbox_commands()
+            except Exception:  # noqa: BLE001 - keep watching whatever a command did
+                log.exception("inbox command handling failed")
+            self._stop.wait(INBOX_COMMANDS_S)
 
     def _mqtt_command_loop(self) -> None:
         while not self._stop.is_set():

@@ -1,7 +1,9 @@
-"""Remote commands from the central service: ``play_now``, ``stop`` and ``set_volume``.
+"""Remote commands from the central service: ``play_now``, ``stop``, ``set_volume``, ``emergency`` and
+``cancel_emergency`` (see :mod:`stations.agent.emergencies`).
 
-They arrive by HTTP long poll (``GET /api/v1/stations/<code>/commands?wait=25``) or on the MQTT topic
-``radio/stations/<code>/commands``, possibly both and possibly more than once: each command id is carried out
+They arrive by HTTP long poll (``GET /api/v1/stations/<code>/commands?wait=25``), on the MQTT topic
+``radio/stations/<code>/commands``, or as ``commands/<id>.json`` files an SSH push left in the inbox, possibly
+by several paths and possibly more than once: each command id is carried out
 once (the outcome is kept in the SQLite file) and acknowledged with ``POST .../commands/<id>/ack``
 ``{"ok": bool, "detail": str}``, again until the server has the acknowledgement.
 """
@@ -16,10 +18,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from stations.agent.asrun import AsRunLog
 from stations.agent.cache import AudioCache, AudioError
+from stations.agent.emergencies import parse_broadcast
 from stations.agent.jobs import MIN_BITRATE
 from stations.agent.playout import Playout
 from stations.agent.server import ServerClient, ServerError
@@ -27,7 +31,7 @@ from stations.manifest import AudioFile, Manifest
 
 log = logging.getLogger(__name__)
 
-KINDS = ("play_now", "stop", "set_volume")
+KINDS = ("play_now", "stop", "set_volume", "emergency", "cancel_emergency")
 VOLUME_KEY = "volume"
 ENGINE_ANSWER_S = 10.0
 VOLUME_COMMAND_TIMEOUT_S = 10.0
@@ -105,7 +109,9 @@ class CommandHandler:
     """Carries out each command once and acknowledges it; thread-safe (HTTP and MQTT may both deliver)."""
 
     def __init__(self, *, engine: Playout, client: ServerClient, cache: AudioCache, asrun: AsRunLog,
-                 volume: VolumeControl, installed: Callable[[], Manifest | None], now: Callable[[], datetime]):
+                 volume: VolumeControl, installed: Callable[[], Manifest | None], now: Callable[[], datetime],
+                 inbox_audio: Path | None = None):
+        self.inbox_audio = inbox_audio  # where an SSH push leaves the audio of the commands it brings
         self.engine = engine
         self.client = client
         self.cache = cache
@@ -169,7 +175,35 @@ class CommandHandler:
             except (AudioError, ServerError) as exc:
                 return False, f"audio not available: {exc}"
             return self._engine_answer(self.engine.play_now(command.id, audio, command.issued_at))
+        if command.kind == "emergency":
+            try:
+                broadcast = parse_broadcast(command.args, self.now())
+            except ValueError as exc:
+                return False, f"bad emergency: {exc}"
+            if not broadcast.starts:
+                return False, f"emergency {broadcast.id} expired at {broadcast.expires_at.isoformat()}"
+            try:
+                self._fetch_known(broadcast.audio)
+            except (AudioError, ServerError) as exc:
+                return False, f"audio not available: {exc}"
+            return self._engine_answer(self.engine.emergency(command.id, broadcast))
+        if command.kind == "cancel_emergency":
+            broadcast_id = command.args.get("broadcast")
+            if type(broadcast_id) is not int or broadcast_id < 1:
+                return False, f"broadcast must be a positive integer, not {broadcast_id!r}"
+            return self._engine_answer(self.engine.cancel_emergency(command.id, broadcast_id))
         return False, f"unknown command kind {command.kind!r} (known: {', '.join(KINDS)})"
+
+    def _fetch_known(self, audio: AudioFile) -> None:
+        """Have ``audio`` (size and sha256 known) verified in the cache: from the inbox, else downloaded."""
+        if self.cache.ready(audio) is not None:
+            return
+        pushed = self.inbox_audio / f"{audio.sha256}.mp3" if self.inbox_audio is not None else None
+        if pushed is not None and pushed.is_file():
+            self.cache.install_copy(audio, pushed)
+            return
+        self.client.download(self.client.url_for(audio.url), self.cache.part_for(audio.sha256), audio.size)
+        self.cache.install_part(audio)
 
     def _fetch(self, sha: str, url: object) -> AudioFile:
         """The verified cached file for ``sha``, downloaded first if the cache lacks it."""

@@ -52,6 +52,21 @@ class Job:
                    end=issued_at.astimezone(UTC) + timedelta(milliseconds=guess_ms), audio=audio,
                    play_ms=guess_ms, exact=False)
 
+    @classmethod
+    def for_broadcast(cls, broadcast_id: int, number: int, start: datetime, end: datetime, audio: AudioFile,
+                      item_id: int | None) -> Job:
+        """Airing ``number`` (from 0) of an emergency broadcast a command brought."""
+        return cls(entry_id=f"emergency-{broadcast_id}-{number}", occurrence_key=f"emergency-{broadcast_id}",
+                   kind="emergency", scheduled_at=start, end=end.astimezone(UTC), audio=audio,
+                   play_ms=audio.duration_ms, item_id=item_id, emergency=True)
+
+    @property
+    def broadcast_id(self) -> int | None:
+        """The emergency broadcast this airing belongs to, if it came by command."""
+        if self.kind == "emergency" and self.occurrence_key.startswith("emergency-"):
+            return int(self.occurrence_key.removeprefix("emergency-"))
+        return None
+
     @property
     def start(self) -> datetime:
         return self.scheduled_at.astimezone(UTC)

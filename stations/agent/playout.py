@@ -7,8 +7,10 @@ day of schedule in a second with a :class:`~stations.agent.clock.ManualClock` an
 
 Rules, in the order the engine applies them:
 
-1. An emergency entry (``item_class`` emergency) that is due interrupts whatever plays, except another
+1. An emergency entry (``item_class`` emergency, or an airing of an emergency broadcast an ``emergency``
+   command brought, see :mod:`stations.agent.emergencies`) that is due interrupts whatever plays, except another
    emergency. It airs even when late, as long as its scheduled end has not passed: a warning is worth airing.
+   A ``cancel_emergency`` command drops the broadcast's airings still to come and stops it if it is on air.
 2. The entry it interrupted follows ``emergency_resume``: ``restart`` plays it again from the start,
    ``continue`` from where it stopped (the player's ``{offset}``), ``skip`` drops it. A ``play_now`` command
    interrupts the same way; a ``stop`` command drops what plays and any pending resume.
@@ -40,6 +42,8 @@ from zoneinfo import ZoneInfo
 from stations.agent.asrun import AsRunEvent, AsRunLog
 from stations.agent.cache import AudioCache
 from stations.agent.clock import Clock
+from stations.agent.emergencies import STATE_KEY as EMERGENCIES
+from stations.agent.emergencies import Book, Broadcast
 from stations.agent.jobs import Filler, Job, OnAir
 from stations.agent.player import Player, PlayerError
 from stations.manifest import AudioFile, Manifest
@@ -52,10 +56,12 @@ LOOP_MIN_S = 0.5  # do not start a filler loop (or a resume) for less than this
 
 @dataclass(frozen=True)
 class _Command:
-    kind: str  # "stop" or "play_now"
+    kind: str  # "stop", "play_now", "emergency" or "cancel_emergency"
     command_id: int
     job: Job | None
     done: Future
+    broadcast: Broadcast | None = None
+    broadcast_id: int | None = None
 
 
 class Playout:
@@ -81,6 +87,8 @@ class Playout:
         self.on_air: OnAir | None = None
         self._resume: tuple[Job, float] | None = None
         self._done = asrun.handled_entries()
+        self._done_ids = {entry_id for entry_id, _ in self._done}
+        self._book = Book.load(asrun.get_state(EMERGENCIES), clock.now())
         self._horizon = clock.now()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -113,6 +121,19 @@ class Playout:
     def stop_playback(self, command_id: int) -> Future:
         """Stop what plays (no resume); the future gives (ok, detail)."""
         return self._submit(_Command("stop", command_id, None, Future()))
+
+    def emergency(self, command_id: int, broadcast: Broadcast) -> Future:
+        """Take an emergency broadcast (its audio verified in the cache): its first airing interrupts what plays
+        at once, the others follow as told. The future gives (ok, detail) once it is taken."""
+        return self._submit(_Command("emergency", command_id, None, Future(), broadcast=broadcast))
+
+    def cancel_emergency(self, command_id: int, broadcast_id: int) -> Future:
+        """Drop the airings of a broadcast still to come, and stop it if it is on air."""
+        return self._submit(_Command("cancel_emergency", command_id, None, Future(), broadcast_id=broadcast_id))
+
+    def broadcasts(self) -> list[Broadcast]:
+        """The emergency broadcasts held (for tests and the heartbeat)."""
+        return list(self._book.active.values())
 
     def _submit(self, command: _Command) -> Future:
         self._commands.put(command)
@@ -168,7 +189,11 @@ class Playout:
         if manifest is not self._jobs_of[0]:
             jobs = [] if manifest is None else [Job.from_entry(e) for day in manifest.days for e in day.entries]
             self._jobs_of = (manifest, jobs)
-        return [job for job in self._jobs_of[1] if job.end > self._horizon and job.key not in self._done]
+        pending = [job for job in self._jobs_of[1] if job.end > self._horizon and job.key not in self._done]
+        # Broadcast airings are known by id alone: their times are the agent's own, not a manifest's.
+        extra = [job for broadcast in self._book.active.values() for job in broadcast.jobs(self._zone)
+                 if job.entry_id not in self._done_ids]
+        return sorted(pending + extra, key=lambda job: job.start) if extra else pending
 
     def _due_emergency(self, now: datetime, jobs: list[Job]) -> Job | None:
         for job in jobs:
@@ -251,6 +276,10 @@ class Playout:
                 command.done.set_result((False, f"{type(exc).__name__}: {exc}"))
 
     def _command(self, command: _Command, now: datetime) -> tuple[bool, str]:
+        if command.kind == "emergency":
+            return self._take_broadcast(command.broadcast, now)
+        if command.kind == "cancel_emergency":
+            return self._cancel_broadcast(command.broadcast_id, command.command_id, now)
         if command.kind == "stop":
             self._resume = None
             if self.on_air is None:
@@ -265,6 +294,34 @@ class Playout:
             self._interrupt(now, f"interrupted by command {command.command_id}", resume=True)
         error = self._play(command.job, now)
         return (False, error) if error else (True, "playing")
+
+    def _take_broadcast(self, broadcast: Broadcast, now: datetime) -> tuple[bool, str]:
+        if broadcast.id in self._book.cancelled:
+            return False, f"emergency {broadcast.id} was cancelled"
+        if broadcast.id in self._book.active:
+            return True, f"emergency {broadcast.id} already received"  # another path, or a re-send
+        if not broadcast.starts:
+            return False, f"emergency {broadcast.id} expired at {broadcast.expires_at.isoformat()}"
+        self._book.active[broadcast.id] = broadcast
+        self._save_book(now)
+        first = broadcast.starts[0].astimezone(self._zone or UTC)
+        log.warning("emergency %d (risk level %d) received: %s; airs %d times from %s", broadcast.id,
+                    broadcast.risk_level, broadcast.title, len(broadcast.starts), first.isoformat())
+        return True, f"received; airs {len(broadcast.starts)} times from {first.strftime('%H:%M:%S')}"
+
+    def _cancel_broadcast(self, broadcast_id: int, command_id: int, now: datetime) -> tuple[bool, str]:
+        self._book.cancelled.add(broadcast_id)
+        broadcast = self._book.active.pop(broadcast_id, None)
+        self._save_book(now)
+        dropped = 0 if broadcast is None else sum(
+            1 for job in broadcast.jobs() if job.entry_id not in self._done_ids)
+        if self.on_air is not None and self.on_air.job.broadcast_id == broadcast_id:
+            self._interrupt(now, f"cancelled by command {command_id}", resume=False)
+            dropped -= 1
+        return True, f"emergency {broadcast_id} cancelled; {max(0, dropped)} airings dropped"
+
+    def _save_book(self, now: datetime) -> None:
+        self.asrun.set_state(EMERGENCIES, self._book.dump(now))
 
     # -- actions -------------------------------------------------------------------------------------------
 
@@ -350,6 +407,7 @@ class Playout:
             seconds_played=max(0.0, seconds_played), reason=reason,
         )
         self._done.add(job.key)
+        self._done_ids.add(job.entry_id)
         self.asrun.record(event)
         log.info("as-run: %s %s%s", outcome, job.entry_id, f" ({reason})" if reason else "")
         if self.on_event is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from broadcast.db.models import Base, Station, Structure
+from broadcast.db.models import Base, EmergencyBroadcast, NewsItem, Station, StationCommand, Structure
 from broadcast.services import areas, stations
 from tests.factories import tuyen_quang
 
@@ -89,10 +89,92 @@ def test_bad_alerts_are_refused_with_a_message(world, database, name, words):
     assert row_counts(database) == before
 
 
-def test_without_dry_run_nothing_is_issued_yet(world, database):
+def trust(app, **changes):
+    app.extensions["settings"] = app.extensions["settings"].model_copy(update=changes)
+
+
+def imported(app, name: str) -> dict:
+    result = import_cap(app, name)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def broadcast_of(session, broadcast_id: int) -> EmergencyBroadcast:
+    session.expire_all()
+    return session.get(EmergencyBroadcast, broadcast_id)
+
+
+def commands_of(session) -> list[tuple[str, str, int]]:
+    session.expire_all()
+    return [(code, kind.value, args["broadcast"]) for code, kind, args in session.execute(
+        select(Station.code, StationCommand.kind, StationCommand.args).join(Station)
+        .order_by(StationCommand.id))]
+
+
+def test_an_emergency_alert_waits_for_an_approver_and_is_read_aloud(world, session):
+    result = imported(world, "legacy-commune")
+    assert (result["action"], result["state"], result["stations"]) == ("created", "pending", ["HG1-01"])
+    broadcast = broadcast_of(session, result["broadcast"])
+    assert (broadcast.source, broadcast.cap_identifier, broadcast.cap_sender) == (
+        "cap", "VN-TQ-2026-legacy-commune", "pctt@tuyenquang.gov.vn")
+    # Risk level 5 (severity Extreme): three airings ten minutes apart.
+    assert (broadcast.risk_level, broadcast.repeat_count, broadcast.repeat_interval_s) == (5, 3, 600)
+    assert [a.code for a in broadcast.areas] == ["00694"]
+    item = broadcast.item
+    assert item.item_class.value == "emergency" and item.audio_asset is not None  # espeak-ng read it
+    assert item.body.startswith("Cảnh báo lũ quét và sạt lở đất") and "ngầm tràn" in item.body
+    assert commands_of(session) == []  # nothing airs before an approver says so
+
+
+def test_a_trusted_senders_alert_is_sent_at_once_and_update_then_cancel_replace_and_withdraw_it(world, session):
+    trust(world, cap_trusted_senders=["pctt@tuyenquang.gov.vn"])
+    first = imported(world, "legacy-commune")
+    assert first["state"] == "issued"
+    assert commands_of(session) == [("HG1-01", "emergency", first["broadcast"])]
+
+    update = imported(world, "update")
+    assert (update["action"], update["state"], update["cancelled"]) == ("updated", "issued", [first["broadcast"]])
+    replaced, current = broadcast_of(session, first["broadcast"]), broadcast_of(session, update["broadcast"])
+    assert replaced.state.value == "cancelled" and "VN-TQ-2026-update" in replaced.close_reason
+    assert current.replaces_id == replaced.id
+    assert (current.risk_level, current.repeat_count, current.repeat_interval_s) == (4, 2, 300)
+    assert commands_of(session)[1:] == [("HG1-01", "cancel_emergency", first["broadcast"]),
+                                        ("HG1-01", "emergency", update["broadcast"])]
+
+    cancel = imported(world, "cancel")
+    assert (cancel["action"], cancel["cancelled"]) == ("cancelled", [update["broadcast"]])
+    assert broadcast_of(session, update["broadcast"]).state.value == "cancelled"
+    assert commands_of(session)[-1] == ("HG1-01", "cancel_emergency", update["broadcast"])
+    # The same alert again changes nothing.
+    assert imported(world, "legacy-commune")["action"] == "duplicate"
+
+
+def test_exercise_and_test_alerts_are_kept_but_never_aired(world, session):
+    trust(world, cap_trusted_senders=["pctt@tuyenquang.gov.vn"])
+    result = imported(world, "exercise")
+    assert (result["action"], result["state"], result["airs"]) == ("test", "test", False)
+    assert commands_of(session) == []
+
+
+def test_a_priority_alert_becomes_a_bulletin_for_the_editors(world, session):
+    result = imported(world, "polygon")
+    assert (result["action"], result["broadcast"], result["class"]) == ("bulletin", None, "priority")
+    session.expire_all()
+    item = session.get(NewsItem, result["item"])
+    assert (item.item_class.value, item.status.value) == ("priority", "submitted")
+    assert session.scalar(select(func.count(EmergencyBroadcast.id))) == 0
+
+
+@pytest.mark.parametrize("name, policy, words", [
+    ("legacy-commune", {"cap_accepted_senders": ["kttv@mard.gov.vn"]}, "pctt@tuyenquang.gov.vn are not accepted"),
+    ("system", {}, "System messages are not broadcast"),
+    ("cancel", {}, "references no alert imported here"),
+])
+def test_refused_imports_say_why_and_change_nothing(world, database, name, policy, words):
+    trust(world, **policy)
     before = row_counts(database)
-    result = import_cap(world, "province")
-    assert result.exit_code == 2 and "--dry-run" in result.stderr and result.stdout == ""
+    result = import_cap(world, name)
+    assert result.exit_code == 1 and words in result.stderr, result.stderr
     assert row_counts(database) == before
 
 

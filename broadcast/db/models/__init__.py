@@ -19,6 +19,7 @@ from .delivery import (
     Webhook,
     WebhookDelivery,
 )
+from .emergency import EmergencyBroadcast, EmergencyState, EmergencyTarget, emergency_areas
 from .scheduling import (
     CompileRequest,
     OverflowPolicy,
@@ -35,7 +36,8 @@ from .users import ApiToken, Role, User
 __all__ = [
     "AiringState", "ApiToken", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
     "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
-    "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "ItemClass", "ItemStatus", "LexiconEntry",
+    "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "EmergencyBroadcast", "EmergencyState",
+    "EmergencyTarget", "emergency_areas", "ItemClass", "ItemStatus", "LexiconEntry",
     "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "CompileRequest", "PriorityOrder", "StationManifest",

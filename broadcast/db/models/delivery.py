@@ -170,6 +170,8 @@ class CommandKind(enum.StrEnum):
     PLAY_NOW = "play_now"
     STOP = "stop"
     SET_VOLUME = "set_volume"
+    EMERGENCY = "emergency"  # air an emergency broadcast at once, repeating as told
+    CANCEL_EMERGENCY = "cancel_emergency"  # drop the rest of one (and stop it if on air)
 
 
 class CommandState(enum.StrEnum):
@@ -197,5 +199,8 @@ class StationCommand(Base):
     delivered_at: Mapped[datetime | None]
     acked_at: Mapped[datetime | None]
     detail: Mapped[str | None] = mapped_column(Text)
+    # Emergency commands also go to stations that receive by SFTP push, into their inbox.
+    pushed_at: Mapped[datetime | None]
+    push_error: Mapped[str | None] = mapped_column(Text)
 
     station: Mapped[Station] = relationship()

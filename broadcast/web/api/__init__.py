@@ -10,6 +10,7 @@ from broadcast.web.api import (
     areas,
     auth,
     deliveries,
+    emergencies,
     items,
     lexicon,
     schedule,
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "Scheduling, delivery and reports for commune radio."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
-    for module in (system, auth, areas, stations, station_sync, deliveries, airing, items, lexicon, schedule, webhooks):
+    for module in (system, auth, areas, stations, station_sync, deliveries, airing, emergencies, items, lexicon,
+                   schedule, webhooks):
         api.register_blueprint(module.blp)
     return api
