@@ -124,7 +124,7 @@ def import_cap(session: Session, data: bytes, *, now: datetime, policy: CapPolic
         for broadcast in referenced:
             if broadcast.state in (EmergencyState.PENDING, EmergencyState.ISSUED):
                 outgoing = emergencies.cancel(session, actor, broadcast, f"CAP Cancel {alert.identifier}", now=now)
-                result.outgoing = Outgoing(result.outgoing.commands + outgoing.commands)
+                result.outgoing += outgoing
                 result.cancelled.append(broadcast.id)
         return result
     info = _main_info(alert)
@@ -153,14 +153,15 @@ def import_cap(session: Session, data: bytes, *, now: datetime, policy: CapPolic
         if old.state in (EmergencyState.PENDING, EmergencyState.ISSUED):
             outgoing = emergencies.cancel(session, actor, old, f"replaced by CAP Update {alert.identifier}",
                                           now=now)
-            result.outgoing = Outgoing(result.outgoing.commands + outgoing.commands)
+            result.outgoing += outgoing
             result.cancelled.append(old.id)
     if not plan.airs:
         broadcast.state = EmergencyState.TEST
         result.action = "test"
     elif alert.sender in policy.trusted_senders:
-        result.outgoing = Outgoing(result.outgoing.commands + emergencies.issue_now(session, broadcast, actor, now)
-                                   .commands)
+        result.outgoing += emergencies.issue_now(session, broadcast, actor, now)
+    else:
+        emergencies.prepare(session, broadcast, now)
     session.commit()
     return result
 

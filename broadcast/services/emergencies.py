@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from broadcast.alerts import cap as cap_format
@@ -64,12 +64,15 @@ class EmergencyFields:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """Commands committed to the database, to hand to the agents: (station code, command, push by SFTP)."""
+    """Commands committed to the database, to hand to the agents: (station code, the command as agents read it)."""
 
-    commands: tuple[tuple[str, StationCommand, bool], ...] = ()
+    commands: tuple[tuple[str, dict], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.commands)
+
+    def __add__(self, other: Outgoing) -> Outgoing:
+        return Outgoing(self.commands + other.commands)
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
@@ -216,6 +219,8 @@ def request(session: Session, user: User, fields: EmergencyFields, *, now: datet
     outgoing = Outgoing()
     if not two_person and user.role in (Role.APPROVER, Role.ADMIN):
         outgoing = _issue(session, broadcast, user, now)
+    else:
+        prepare(session, broadcast, now)
     session.commit()
     return broadcast, outgoing
 
@@ -248,6 +253,7 @@ def reject(session: Session, user: User, broadcast: EmergencyBroadcast, reason: 
         raise InvalidInput(_l("Say why it is rejected."), field="reason")
     broadcast.state, broadcast.closed_by_id, broadcast.closed_at, broadcast.close_reason = (
         EmergencyState.REJECTED, user.id, now, reason)
+    _withdraw_held(session, broadcast, "rejected")
     record(session, user, "emergency.reject", "emergency", broadcast.id, {"reason": reason})
     session.commit()
 
@@ -268,34 +274,101 @@ def issue_now(session: Session, broadcast: EmergencyBroadcast, actor: User | str
     return _issue(session, broadcast, actor, now)
 
 
-def _stations_for(session: Session, broadcast: EmergencyBroadcast) -> list[Station]:
-    """Its active stations: those of its areas, or for a CAP alert those its areas, polygons and circles reach
-    (matched again when it is issued, so a station added meanwhile is not forgotten)."""
+def _stations_for(session: Session, broadcast: EmergencyBroadcast) -> list[tuple[int, str]]:
+    """(id, code) of its active stations: those of its areas, or for a CAP alert those its areas, polygons and
+    circles reach (matched again when it is issued, so a station added meanwhile is not forgotten)."""
+    query = select(Station.id, Station.code).where(Station.active.is_(True)).order_by(Station.code)
     if broadcast.source == "cap" and broadcast.cap_xml:
         codes = matching.target_stations(session, cap_format.parse_cap(broadcast.cap_xml.encode("utf-8")))
-        return list(session.scalars(select(Station).where(Station.code.in_(codes), Station.active.is_(True))
-                                    .order_by(Station.code)))
-    return stations_in(session, broadcast.areas)
+        return [tuple(row) for row in session.execute(query.where(Station.code.in_(codes)))]
+    if not broadcast.areas:
+        return []
+    return [tuple(row) for row in session.execute(
+        query.join(Area, Station.commune_id == Area.id).where(or_(*(Area.path.startswith(a.path)
+                                                                     for a in broadcast.areas))))]
+
+
+def _insert_commands(session: Session, stations: list[tuple[int, str]], kind: CommandKind, args: dict, *,
+                     issued_by_id: int | None, now: datetime, expires_at: datetime,
+                     state: CommandState = CommandState.PENDING) -> tuple[list[int], Outgoing]:
+    """One command per station in a single statement (a province has thousands of stations, and a warning's
+    delay is the time this takes); returns their ids and the messages for the agents."""
+    if not stations:
+        return [], Outgoing()
+    rows = [{"station_id": station_id, "kind": kind, "args": args, "state": state,
+             "issued_by_id": issued_by_id, "issued_at": now, "expires_at": expires_at}
+            for station_id, _ in stations]
+    ids = list(session.scalars(insert(StationCommand).returning(StationCommand.id, sort_by_parameter_order=True),
+                               rows))
+    issued_at = now.isoformat()
+    return ids, Outgoing(tuple((code, {"id": command_id, "kind": kind.value, "args": args, "issued_at": issued_at})
+                               for (_, code), command_id in zip(stations, ids, strict=True)))
+
+
+def prepare(session: Session, broadcast: EmergencyBroadcast, now: datetime) -> None:
+    """Make each station's command ready, held, while the broadcast waits for its approver: approving then only
+    releases them (one UPDATE), so the warning leaves within milliseconds of the approver's click instead of
+    after thousands of inserts."""
+    stations = _stations_for(session, broadcast)
+    ids, _ = _insert_commands(session, stations, CommandKind.EMERGENCY, command_args(broadcast),
+                              issued_by_id=broadcast.requested_by_id, now=now, expires_at=broadcast.expires_at,
+                              state=CommandState.HELD)
+    _insert_targets(session, broadcast, stations, ids, now)
+
+
+def _insert_targets(session: Session, broadcast: EmergencyBroadcast, stations: list[tuple[int, str]],
+                    command_ids: list[int], now: datetime) -> None:
+    if stations:
+        session.execute(insert(EmergencyTarget), [
+            {"broadcast_id": broadcast.id, "station_id": station_id, "command_id": command_id, "sends": 1,
+             "last_sent_at": now} for (station_id, _), command_id in zip(stations, command_ids, strict=True)])
+
+
+def _withdraw_held(session: Session, broadcast: EmergencyBroadcast, why: str) -> None:
+    held = select(EmergencyTarget.command_id).where(EmergencyTarget.broadcast_id == broadcast.id)
+    session.execute(update(StationCommand).where(StationCommand.id.in_(held), StationCommand.state == CommandState.HELD)
+                    .values(state=CommandState.EXPIRED, detail=why))
 
 
 def _issue(session: Session, broadcast: EmergencyBroadcast, actor: User | str, now: datetime) -> Outgoing:
+    """Release the prepared commands (and make those of stations added since), then say what to send."""
     stations = _stations_for(session, broadcast)
     if not stations:
         raise Conflict(_l("No active station in the chosen areas."))
     broadcast.state, broadcast.issued_at = EmergencyState.ISSUED, now
     if isinstance(actor, User):
         broadcast.approved_by_id = actor.id
-    args = command_args(broadcast)
-    commands = [StationCommand(station_id=s.id, kind=CommandKind.EMERGENCY, args=args,
-                               issued_by_id=broadcast.requested_by_id, issued_at=now, expires_at=broadcast.expires_at)
-                for s in stations]
-    session.add_all(commands)
     session.flush()
-    session.add_all([EmergencyTarget(broadcast_id=broadcast.id, station_id=s.id, command_id=c.id, last_sent_at=now)
-                     for s, c in zip(stations, commands, strict=True)])
+    args = command_args(broadcast)  # as it is now: the item's audio may have been replaced since the request
+    prepared = dict(session.execute(select(EmergencyTarget.station_id, EmergencyTarget.command_id)
+                                    .where(EmergencyTarget.broadcast_id == broadcast.id)).all())
+    active = {station_id for station_id, _ in stations}
+    gone = [station_id for station_id in prepared if station_id not in active]
+    if gone:  # switched off since the request: theirs are never sent, and they are no target
+        session.execute(update(StationCommand).where(StationCommand.id.in_([prepared[s] for s in gone]))
+                        .values(state=CommandState.EXPIRED, detail="the station was switched off before the approval"))
+        session.execute(delete(EmergencyTarget).where(EmergencyTarget.broadcast_id == broadcast.id,
+                                                      EmergencyTarget.station_id.in_(gone)))
+    held = select(EmergencyTarget.command_id).where(EmergencyTarget.broadcast_id == broadcast.id)
+    session.execute(update(StationCommand).where(StationCommand.id.in_(held), StationCommand.state == CommandState.HELD)
+                    .values(state=CommandState.PENDING, issued_at=now, args=args))
+    session.execute(update(EmergencyTarget).where(EmergencyTarget.broadcast_id == broadcast.id)
+                    .values(last_sent_at=now))
+    added = [(station_id, code) for station_id, code in stations if station_id not in prepared]
+    ids, _ = _insert_commands(session, added, CommandKind.EMERGENCY, args, issued_by_id=broadcast.requested_by_id,
+                              now=now, expires_at=broadcast.expires_at)
+    _insert_targets(session, broadcast, added, ids, now)
+    issued_at = now.isoformat()
+    outgoing = Outgoing(tuple(
+        (code, {"id": command_id, "kind": CommandKind.EMERGENCY.value, "args": args, "issued_at": issued_at})
+        for code, command_id in session.execute(
+            select(Station.code, StationCommand.id).join(StationCommand, StationCommand.station_id == Station.id)
+            .join(EmergencyTarget, EmergencyTarget.command_id == StationCommand.id)
+            .where(EmergencyTarget.broadcast_id == broadcast.id, StationCommand.state == CommandState.PENDING)
+            .order_by(Station.code))))
     record(session, actor, "emergency.issue", "emergency", broadcast.id,
-           {"stations": len(stations), "risk_level": broadcast.risk_level})
-    return Outgoing(tuple((s.code, c, s.sftp_push) for s, c in zip(stations, commands, strict=True)))
+           {"stations": len(outgoing.commands), "risk_level": broadcast.risk_level})
+    return outgoing
 
 
 # -- after issue ----------------------------------------------------------------------------------------------
@@ -316,6 +389,7 @@ def cancel(session: Session, actor: User | str, broadcast: EmergencyBroadcast, r
     broadcast.close_reason = (reason or "").strip() or None
     record(session, actor, "emergency.cancel", "emergency", broadcast.id, {"reason": broadcast.close_reason})
     if not was_issued:
+        _withdraw_held(session, broadcast, "cancelled before approval")
         session.commit()
         return Outgoing()
     targets = _targets(session, broadcast)
@@ -324,13 +398,11 @@ def cancel(session: Session, actor: User | str, broadcast: EmergencyBroadcast, r
         session.execute(update(StationCommand)
                         .where(StationCommand.id.in_(command_ids), StationCommand.state == CommandState.PENDING)
                         .values(state=CommandState.EXPIRED, detail="cancelled before delivery"))
-    commands = [StationCommand(station_id=s.id, kind=CommandKind.CANCEL_EMERGENCY, args={"broadcast": broadcast.id},
-                               issued_by_id=broadcast.closed_by_id, issued_at=now,
-                               expires_at=max(broadcast.expires_at, now + timedelta(minutes=5)))
-                for _, s in targets]
-    session.add_all(commands)
+    _, outgoing = _insert_commands(session, [(s.id, s.code) for _, s in targets], CommandKind.CANCEL_EMERGENCY,
+                                   {"broadcast": broadcast.id}, issued_by_id=broadcast.closed_by_id, now=now,
+                                   expires_at=max(broadcast.expires_at, now + timedelta(minutes=5)))
     session.commit()
-    return Outgoing(tuple((s.code, c, s.sftp_push) for (_, s), c in zip(targets, commands, strict=True)))
+    return outgoing
 
 
 def resend(session: Session, user: User, broadcast: EmergencyBroadcast, *, now: datetime,
@@ -348,18 +420,14 @@ def resend(session: Session, user: User, broadcast: EmergencyBroadcast, *, now: 
         session.execute(update(StationCommand).where(StationCommand.id.in_(old),
                                                      StationCommand.state == CommandState.PENDING)
                         .values(state=CommandState.EXPIRED, detail="superseded by a re-send"))
-    args = command_args(broadcast)
-    out = []
-    for target, station in stragglers:
-        command = StationCommand(station_id=station.id, kind=CommandKind.EMERGENCY, args=args,
-                                 issued_by_id=user.id, issued_at=now, expires_at=broadcast.expires_at)
-        session.add(command)
-        session.flush()
-        target.command_id, target.sends, target.last_sent_at = command.id, target.sends + 1, now
-        out.append((station.code, command, station.sftp_push))
-    record(session, user, "emergency.resend", "emergency", broadcast.id, {"stations": len(out)})
+    ids, outgoing = _insert_commands(session, [(s.id, s.code) for _, s in stragglers], CommandKind.EMERGENCY,
+                                     command_args(broadcast), issued_by_id=user.id, now=now,
+                                     expires_at=broadcast.expires_at)
+    for (target, _), command_id in zip(stragglers, ids, strict=True):
+        target.command_id, target.sends, target.last_sent_at = command_id, target.sends + 1, now
+    record(session, user, "emergency.resend", "emergency", broadcast.id, {"stations": len(stragglers)})
     session.commit()
-    return Outgoing(tuple(out))
+    return outgoing
 
 
 def _targets(session: Session, broadcast: EmergencyBroadcast) -> list[tuple[EmergencyTarget, Station]]:
@@ -394,7 +462,10 @@ def occurrence_key(broadcast_id: int) -> str:
 def tracking(session: Session, broadcast: EmergencyBroadcast, *, now: datetime, silent_after: timedelta
              ) -> list[StationTrack]:
     """Per target station: played (an airing reported), received (acknowledged), sent (not yet), silent (no word
-    ``silent_after`` after the last send, or the command expired unfetched), or failed (with the reason)."""
+    ``silent_after`` after the last send, or the command expired unfetched), or failed (with the reason).
+    Nothing before it is issued."""
+    if broadcast.issued_at is None:
+        return []
     rows = session.execute(
         select(EmergencyTarget, Station.code, Station.name, Area.name, StationCommand.state,
                StationCommand.acked_at, StationCommand.detail, StationCommand.push_error)

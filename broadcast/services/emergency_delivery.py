@@ -38,9 +38,7 @@ def dispatch(settings: Settings, outgoing: Outgoing) -> int:
     http_pull.bump(settings.instance_path, http_pull.COMMANDS)
     if not settings.mqtt_url:
         return 0
-    return mqtt.publish_commands(settings.mqtt_url, ((code, command_service.wire(command))
-                                                     for code, command, _ in outgoing.commands),
-                                 topic_prefix=settings.mqtt_topic_prefix)
+    return mqtt.publish_commands(settings.mqtt_url, outgoing.commands, topic_prefix=settings.mqtt_topic_prefix)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ test; the service's clock stands still the evening before.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -18,12 +19,22 @@ import paho.mqtt.client as paho
 import pytest
 from sqlalchemy import select
 
-from broadcast.db.models import PlaybackEvent, PlaybackOutcome, Station, StationManifest, StationStatus
+from broadcast.db.models import (
+    AudioAsset,
+    NewsItem,
+    PlaybackEvent,
+    PlaybackOutcome,
+    Station,
+    StationManifest,
+    StationStatus,
+)
 from broadcast.services import users
 from stations.agent import AGENT_VERSION
 from stations.agent.agent import Agent
 from stations.agent.clock import SystemClock
 from stations.agent.config import parse_config
+from tests import audio_fixtures
+from tests.e2e.agents import duration_ms
 from tests.integration.test_agent_sync import FIRST_AIR, NOW, live_service, make_mp3s, sqlite_database
 from tests.services import need_tool, port_open, unavailable
 
@@ -219,3 +230,76 @@ def test_the_service_nudges_over_mqtt_and_its_mqtt_commands_are_obeyed(service, 
         # through the broker.
         command = issue(service, kind="set_volume", volume=25)
         until(lambda: command_state(service, command) == ("done", "volume 25"), what="the ack of an MQTT command")
+
+
+def emergency_item(service, mp3) -> int:
+    """An emergency-class item with this real recording, as the editor would upload it."""
+    payload = mp3.read_bytes()
+    sha = hashlib.sha256(payload).hexdigest()
+    (service.audio_dir / sha[:2]).mkdir(parents=True, exist_ok=True)
+    (service.audio_dir / sha[:2] / f"{sha}.mp3").write_bytes(payload)
+    created = service.client.post("/api/v1/items", headers=service.people["bientap"], json={
+        "title": "Cảnh báo lũ quét", "body": "Di chuyển lên chỗ cao.", "item_class": "emergency"})
+    assert created.status_code == 201, created.json
+    with service.database.sessions() as session:
+        session.get(NewsItem, created.json["id"]).audio_asset = AudioAsset(
+            sha256=sha, size_bytes=len(payload), duration_ms=duration_ms(mp3), origin="upload")
+        session.commit()
+    return created.json["id"]
+
+
+def send_emergency(service, item_id: int, **changes) -> int:
+    """Requested by the editor, approved by the approver (the two-person rule): sent at once."""
+    body = {"item_id": item_id, "areas": ["00694"], "risk_level": 5, "repeat_count": 2, "repeat_interval_s": 4,
+            "expires_at": "2026-11-29T07:00", **changes}
+    made = service.client.post("/api/v1/emergencies", json=body, headers=service.people["bientap"])
+    assert made.status_code == 201, made.json
+    approved = service.client.post(f"/api/v1/emergencies/{made.json['id']}/approve",
+                                   headers=service.people["pheduyet"])
+    assert approved.status_code == 200 and approved.json["state"] == "issued", approved.json
+    return made.json["id"]
+
+
+def tracked(service, broadcast_id: int) -> dict[str, tuple]:
+    answer = service.client.get(f"/api/v1/emergencies/{broadcast_id}", headers=service.people["pheduyet"])
+    assert answer.status_code == 200, answer.json
+    return {s["code"]: (s["status"], s["plays"], s["detail"]) for s in answer.json["stations"]}
+
+
+@pytest.mark.parametrize("path", ["long-poll", "mqtt"])
+def test_an_emergency_interrupts_the_item_on_air_repeats_and_is_acknowledged(service, tmp_path, mp3s, path,
+                                                                              request):
+    need_tool("ffplay")
+    extra = {}
+    if path == "mqtt":
+        prefix = request.getfixturevalue("broker")
+        mqtt_url = f"mqtt://{BROKER[0]}:{BROKER[1]}"
+        service.app.extensions["settings"] = service.app.extensions["settings"].model_copy(
+            update={"mqtt_url": mqtt_url, "mqtt_topic_prefix": prefix})
+        extra = {"mqtt_url": mqtt_url, "mqtt_topic_prefix": prefix, "commands_wait_s": 0}
+    news = audio_fixtures.tone(tmp_path / "long-news.mp3", 12.0, freq=330)
+    news_sha = service.place("Tin dài", news)
+    warning = emergency_item(service, mp3s["warning"])
+    clock = ShiftedClock(FIRST_AIR - timedelta(seconds=1))
+    with Running(agent_for(service, tmp_path, clock, **extra)) as agent:
+        until(lambda: agent.engine.status()[0] == "playing", what="the news on air")
+        broadcast_id = send_emergency(service, warning)
+        statuses = until(lambda: (t := tracked(service, broadcast_id))["HG1-01"][:2] == ("played", 2) and t,
+                         timeout_s=30, what="both airings reported")
+        assert statuses["HG1-02"][0] == "sent"  # no agent runs there: not acknowledged
+        acked = service.client.get("/api/v1/stations/HG1-01/commands", headers=service.people["vanhanh"]).json
+        [command] = [c for c in acked["commands"] if c["kind"] == "emergency"]
+        assert command["state"] == "done" and command["detail"].startswith("received; airs 2 times from 06:00:")
+        until(lambda: any(e.kind == "item" and e.reason is None for e in played(service)),
+              timeout_s=30, what="the news aired again in full")
+    events = [(e.entry_id, e.kind, e.outcome.value, e.reason) for e in stored_events(service)]
+    first = f"{service.slot_id}@2026-11-29T06:00:00#0"
+    # The 12 s news restarts after each 1 s airing (emergency_resume "restart"), 4 s apart, then airs whole.
+    assert events == [
+        (first, "item", "played", f"interrupted by emergency emergency-{broadcast_id}-0"),
+        (f"emergency-{broadcast_id}-0", "emergency", "played", None),
+        (first, "item", "played", f"interrupted by emergency emergency-{broadcast_id}-1"),
+        (f"emergency-{broadcast_id}-1", "emergency", "played", None),
+        (first, "item", "played", None),
+    ]
+    assert news_sha != command["args"]["sha256"]

@@ -104,11 +104,12 @@ def broadcast_of(session, broadcast_id: int) -> EmergencyBroadcast:
     return session.get(EmergencyBroadcast, broadcast_id)
 
 
-def commands_of(session) -> list[tuple[str, str, int]]:
+def commands_of(session, state: str | None = None) -> list[tuple[str, str, int]]:
+    """The commands sent to stations (or only those in ``state``; "held" ones wait for an approver)."""
     session.expire_all()
-    return [(code, kind.value, args["broadcast"]) for code, kind, args in session.execute(
-        select(Station.code, StationCommand.kind, StationCommand.args).join(Station)
-        .order_by(StationCommand.id))]
+    query = select(Station.code, StationCommand.kind, StationCommand.args).join(Station).order_by(StationCommand.id)
+    query = query.where(StationCommand.state == state) if state else query.where(StationCommand.state != "held")
+    return [(code, kind.value, args["broadcast"]) for code, kind, args in session.execute(query)]
 
 
 def test_an_emergency_alert_waits_for_an_approver_and_is_read_aloud(world, session):
@@ -123,7 +124,8 @@ def test_an_emergency_alert_waits_for_an_approver_and_is_read_aloud(world, sessi
     item = broadcast.item
     assert item.item_class.value == "emergency" and item.audio_asset is not None  # espeak-ng read it
     assert item.body.startswith("Cảnh báo lũ quét và sạt lở đất") and "ngầm tràn" in item.body
-    assert commands_of(session) == []  # nothing airs before an approver says so
+    assert commands_of(session) == []  # nothing airs before an approver says so: made ready, held
+    assert commands_of(session, "held") == [("HG1-01", "emergency", broadcast.id)]
 
 
 def test_a_trusted_senders_alert_is_sent_at_once_and_update_then_cancel_replace_and_withdraw_it(world, session):
@@ -166,9 +168,9 @@ def test_a_priority_alert_becomes_a_bulletin_for_the_editors(world, session):
 
 
 @pytest.mark.parametrize("name, policy, words", [
-    ("legacy-commune", {"cap_accepted_senders": ["kttv@mard.gov.vn"]}, "pctt@tuyenquang.gov.vn are not accepted"),
-    ("system", {}, "System messages are not broadcast"),
-    ("cancel", {}, "references no alert imported here"),
+    ("legacy-commune", {"cap_accepted_senders": ["kttv@mard.gov.vn"]}, "Không nhận cảnh báo từ pctt@tuyenquang.gov.vn"),
+    ("system", {}, "Bản tin loại System không được phát"),
+    ("cancel", {}, "không tham chiếu cảnh báo nào"),
 ])
 def test_refused_imports_say_why_and_change_nothing(world, database, name, policy, words):
     trust(world, **policy)

@@ -133,7 +133,7 @@ def test_the_two_person_rule_refuses_an_approver_approving_their_own_request(wor
     made = request(world, warning_item(world), who="pheduyet")
     assert made.status_code == 201 and made.json["state"] == "pending"
     own = world["api"].post(f"/api/v1/emergencies/{made.json['id']}/approve", headers=world["people"]["pheduyet"])
-    assert own.status_code == 403 and "two-person" in own.json["message"]
+    assert own.status_code == 403 and "quy tắc hai người" in own.json["message"]
     assert poll(world, "HG1-01") == []
 
 
@@ -220,15 +220,15 @@ def test_scope_an_operator_sees_the_warnings_of_their_commune_only(world):
 
 
 @pytest.mark.parametrize(("changes", "status", "words"), [
-    ({"areas": ["99999"]}, 422, "Unknown area: 99999"),
+    ({"areas": ["99999"]}, 422, "Không có địa bàn mang mã: 99999"),
     ({"areas": []}, 422, "areas"),
     ({"risk_level": 6}, 422, "risk_level"),
     ({"repeat_count": 0}, 422, "repeat_count"),
-    ({"expires_at": "2026-11-28T15:00"}, 422, "already passed"),
-    ({"expires_at": "2026-12-05T15:00"}, 422, "at most 72 hours"),
-    ({"repeat_count": 3, "repeat_interval_s": 10}, 422, "at least the item's length (30 s)"),
-    ({"repeat_count": 5, "repeat_interval_s": 3600}, 422, "after the expiry"),
-    ({"item_id": 999999}, 404, "no item 999999"),
+    ({"expires_at": "2026-11-28T15:00"}, 422, "đã qua"),
+    ({"expires_at": "2026-12-05T15:00"}, 422, "tối đa 72 giờ"),
+    ({"repeat_count": 3, "repeat_interval_s": 10}, 422, "ít nhất bằng độ dài của tin (30 giây)"),
+    ({"repeat_count": 5, "repeat_interval_s": 3600}, 422, "kết thúc sau thời điểm hết hiệu lực"),
+    ({"item_id": 999999}, 404, "Không có tin số 999999"),
 ])
 def test_bad_requests_are_refused_with_the_reason_and_nothing_is_written(world, changes, status, words):
     changes = dict(changes)  # the parameters are shared by both databases' runs
@@ -243,9 +243,9 @@ def test_bad_requests_are_refused_with_the_reason_and_nothing_is_written(world, 
 
 def test_only_an_emergency_item_with_audio_can_be_broadcast(world):
     normal = request(world, warning_item(world, item_class="normal"))
-    assert normal.status_code == 422 and "emergency class" in normal.json["message"]
+    assert normal.status_code == 422 and "loại khẩn cấp" in normal.json["message"]
     silent = request(world, warning_item(world, audio=False))
-    assert silent.status_code == 422 and "no audio yet" in silent.json["message"]
+    assert silent.status_code == 422 and "chưa có âm thanh" in silent.json["message"]
 
 
 def test_export_then_import_gives_the_same_alert(world):
@@ -307,3 +307,37 @@ def test_commands_are_recorded_in_the_database_per_station(world):
                                .where(EmergencyTarget.broadcast_id == broadcast["id"])).all()
     assert [(sends, state, kind.value) for sends, state, kind in rows] == [
         (1, CommandState.PENDING, "emergency"), (1, CommandState.PENDING, "emergency")]
+
+
+def test_commands_made_ready_at_the_request_follow_the_stations_at_the_approval(world):
+    made = request(world, warning_item(world))
+    with world["database"].sessions() as session:
+        assert sorted(s.value for s in session.scalars(select(StationCommand.state))) == ["held", "held"]
+        stations.get_station(session, "HG1-02").active = False
+        stations.add_station(session, stations.StationSpec(code="HG1-03", commune=stations.get_station(
+            session, "HG1-01").commune, name="Đài tổ 9"))
+        session.commit()
+    approved = world["api"].post(f"/api/v1/emergencies/{made.json['id']}/approve",
+                                 headers=world["people"]["pheduyet"]).json
+    assert [s["code"] for s in approved["stations"]] == ["HG1-01", "HG1-03"]
+    with world["database"].sessions() as session:  # added after the request: its command was made at approval
+        token = stations.issue_token(session, stations.get_station(session, "HG1-03"))
+    world["tokens"]["HG1-03"] = {"Authorization": f"Bearer {token}"}
+    assert [c["kind"] for c in poll(world, "HG1-03")] == ["emergency"]
+    with world["database"].sessions() as session:
+        details = dict(session.execute(select(StationCommand.state, StationCommand.detail)
+                                       .where(StationCommand.state == CommandState.EXPIRED)).all())
+    assert details == {CommandState.EXPIRED: "the station was switched off before the approval"}
+
+
+def test_a_rejected_request_sends_nothing(world):
+    made = request(world, warning_item(world))
+    answer = world["api"].post(f"/api/v1/emergencies/{made.json['id']}/reject", headers=world["people"]["pheduyet"],
+                               json={"reason": "Trùng với bản tin trước"})
+    assert answer.status_code == 200 and answer.json["state"] == "rejected"
+    assert answer.json["close_reason"] == "Trùng với bản tin trước"
+    assert poll(world, "HG1-01") == [] and poll(world, "HG1-02") == []
+    no_reason = request(world, warning_item(world))
+    refused = world["api"].post(f"/api/v1/emergencies/{no_reason.json['id']}/reject",
+                                headers=world["people"]["pheduyet"], json={})
+    assert refused.status_code == 422

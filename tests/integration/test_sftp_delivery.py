@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from broadcast import load_settings
-from broadcast.db.models import AudioAsset, Delivery, DeliveryState, NewsItem, Station, StationManifest
-from broadcast.services import pushing, users
-from tests.services import free_port
+from broadcast.db.models import (
+    AudioAsset,
+    CommandKind,
+    Delivery,
+    DeliveryState,
+    NewsItem,
+    Station,
+    StationCommand,
+    StationManifest,
+)
+from broadcast.services import emergency_delivery, pushing, users
+from stations.agent.agent import Agent
+from stations.agent.config import parse_config
+from tests import audio_fixtures
+from tests.e2e.agents import duration_ms
+from tests.integration.test_agent_run import Running, until
+from tests.services import free_port, need_tool
 from tests.sshd import new_key
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 22:00 in Hà Giang
@@ -141,3 +156,46 @@ def test_a_failed_push_is_retried_on_the_backoff_schedule(push_world, settings, 
         session.refresh(delivery)
         assert delivery.state is DeliveryState.SENT and delivery.attempts == 3 and delivery.last_error is None
     assert (remote / "manifest.json").exists()
+
+
+def test_an_emergency_reaches_a_push_station_inbox_and_its_agent_airs_it(push_world, settings, tmp_path):
+    need_tool("ffplay")
+    database, _, remote, people, client = push_world
+    mp3 = audio_fixtures.tone(tmp_path / "warning.mp3", 1.0, freq=880)
+    payload = mp3.read_bytes()
+    sha = hashlib.sha256(payload).hexdigest()
+    stored = settings.resolved_audio_dir / sha[:2] / f"{sha}.mp3"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(payload)
+    item = client.post("/api/v1/items", headers=people["bientap"], json={
+        "title": "Cảnh báo sạt lở", "body": "Sơ tán ngay.", "item_class": "emergency"}).json
+    with database.sessions() as session:
+        session.get(NewsItem, item["id"]).audio_asset = AudioAsset(
+            sha256=sha, size_bytes=len(payload), duration_ms=duration_ms(mp3), origin="upload")
+        session.commit()
+    made = client.post("/api/v1/emergencies", headers=people["bientap"], json={
+        "item_id": item["id"], "areas": ["00721"], "risk_level": 4, "expires_at": "2026-11-29T01:00"}).json
+    assert client.post(f"/api/v1/emergencies/{made['id']}/approve", headers=people["pheduyet"]).status_code == 200
+
+    with database.sessions() as session:
+        assert emergency_delivery.push_pending(session, settings, now=NOW) == (1, 0)
+        assert emergency_delivery.push_pending(session, settings, now=NOW) == (0, 0)  # pushed once
+        command = session.scalar(select(StationCommand).where(StationCommand.kind == CommandKind.EMERGENCY))
+        assert command.pushed_at == NOW and command.push_error is None
+    [pushed] = list((remote / "commands").glob("*.json"))
+    wire = json.loads(pushed.read_text(encoding="utf-8"))
+    assert (pushed.name, wire["kind"], wire["args"]["broadcast"], wire["args"]["sha256"]) == (
+        f"{command.id}.json", "emergency", made["id"], sha)
+    assert (remote / "audio" / f"{sha}.mp3").read_bytes() == payload
+
+    # The station's agent has no link to the service: it airs what the push brought.
+    config = parse_config({"server_url": "http://127.0.0.1:9", "token": "x" * 32, "station": "DV-01",
+                           "cache_dir": str(tmp_path / "cache"), "inbox_dir": str(remote),
+                           "player": ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", "{file}"],
+                           "player_env": {"SDL_AUDIODRIVER": "dummy"}, "commands_wait_s": 0, "poll_interval_s": 60})
+    with Running(Agent(config)) as agent:
+        until(lambda: not pushed.exists(), what="the agent taking the pushed command")
+        [event] = until(lambda: [e for e in agent.asrun.all_events() if e["kind"] == "emergency"], timeout_s=20,
+                        what="the emergency aired")
+        assert agent.asrun.unacked_commands()[0][:2] == (command.id, True)  # the ack waits for the link
+    assert (event["entry_id"], event["outcome"]) == (f"emergency-{made['id']}-0", "played")

@@ -180,6 +180,7 @@ class CommandState(enum.StrEnum):
     DONE = "done"  # acknowledged as carried out
     FAILED = "failed"  # acknowledged as not carried out
     EXPIRED = "expired"  # not fetched in time: a late "play now" would surprise people
+    HELD = "held"  # an emergency's command made ready while it waits for approval: never fetched as it is
 
 
 class StationCommand(Base):
