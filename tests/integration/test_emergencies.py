@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from audio.processing import AudioStore
 from broadcast.alerts import cap
 from broadcast.db.models import (
-    AuditLog,
     AudioAsset,
+    AuditLog,
     CommandState,
     EmergencyBroadcast,
     EmergencyTarget,
