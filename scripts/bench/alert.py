@@ -134,8 +134,9 @@ def build_instance(instance: Path, count: int) -> dict:
 
 
 def call(base: str, path: str, token: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(base + path,  # noqa: S310 - our own http://127.0.0.1 method="POST", data=json.dumps(body or {}).encode(),
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1
+        base + path, method="POST", data=json.dumps(body or {}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - our own http://127.0.0.1
         return json.load(response)
 
@@ -199,6 +200,8 @@ def main() -> None:
                 sent.append((f"floor-{number}", started))
                 time.sleep(1.5)
                 requested = call(base, "/api/v1/emergencies", built["tokens"]["bientap"], body)
+                if "id" not in requested:
+                    raise SystemExit(f"the request was refused: {requested}")
                 started = time.time()
                 call(base, f"/api/v1/emergencies/{requested['id']}/approve", built["tokens"]["pheduyet"])
                 api_ms.append((time.time() - started) * 1000)
