@@ -54,6 +54,7 @@ MANIFEST_NAME = "manifest.json"
 AUDIO_DIR = "audio"
 COMMANDS_DIR = "commands"  # remote commands (emergencies) for the agent to act on
 STALE_TEMP_S = 3600.0
+KEEP_COMMANDS_S = 3 * 24 * 3600.0  # longer than any emergency lives (72 h)
 READ_CHUNK = 1 << 20  # local reads; paramiko splits them into SFTP write requests
 SFTP_WRITE = 32768  # what every SFTP server must accept in one write
 SFTP_WRITE_MAX = 256 * 1024 - 1024  # OpenSSH's own ceiling for one write request
@@ -62,6 +63,7 @@ SFTP_WRITE_MAX = 256 * 1024 - 1024  # OpenSSH's own ceiling for one write reques
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
 
 _AUDIO_NAME = re.compile(r"[0-9a-f]{64}\.mp3")
+_COMMAND_NAME = re.compile(r"[0-9]+\.json")
 _TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}\.part")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -319,6 +321,24 @@ class _Push:
             log.debug("could not remove %s on %s: %s", path, self.target.address, exc)
             return False
 
+    def retain_commands(self, directory: str, station_now: float) -> int:
+        """Remove command files older than KEEP_COMMANDS_S (the agent removes those it handled when the inbox's
+        permissions let it; these are what is left), and stale temp files."""
+        try:
+            entries = self.sftp.listdir_attr(directory)
+        except (OSError, EOFError, SSHException) as exc:
+            log.warning("%s: listing %s failed: %s", self.target.address, directory, exc)
+            return 0
+        removed = 0
+        for entry in entries:
+            name, mtime = entry.filename, entry.st_mtime or 0
+            old = (_COMMAND_NAME.fullmatch(name) and mtime <= station_now - KEEP_COMMANDS_S) or (
+                _TEMP_NAME.fullmatch(name) and not name.endswith(f".{self.token}.part")
+                and mtime <= station_now - STALE_TEMP_S)
+            if old and stat.S_ISREG(entry.st_mode or 0) and self._remove_quietly(f"{directory}/{name}"):
+                removed += 1
+        return removed
+
     def retain(self, listed: dict[str, paramiko.SFTPAttributes], wanted: set[str], station_now: float,
                keep_unreferenced_s: float) -> int:
         """Delete unreferenced audio and stale temp files; failures are logged, the push has already succeeded."""
@@ -423,9 +443,10 @@ def push_command(
             except OSError as exc:
                 if not job._is_dir(commands_dir):
                     raise job._fail(f"creating {commands_dir}", exc) from exc
-        job.upload(commands_dir, name, io.BytesIO(command), len(command))
+        written = job.upload(commands_dir, name, io.BytesIO(command), len(command))
+        removed = job.retain_commands(commands_dir, float(written.st_mtime or 0))
     return PushResult(uploaded_files=uploaded + 1, uploaded_bytes=audio_bytes + len(command),
-                      audio_bytes=audio_bytes, skipped_files=skipped, removed_files=0,
+                      audio_bytes=audio_bytes, skipped_files=skipped, removed_files=removed,
                       seconds=time.monotonic() - started)
 
 

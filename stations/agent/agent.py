@@ -72,6 +72,7 @@ class Agent:
                                        now=self.clock.now,
                                        inbox_audio=config.inbox_dir / "audio" if config.inbox_dir else None)
         self._threads: list[threading.Thread] = []
+        self._inbox_done: set[str] = set()  # pushed command files handled but not removable
         self._mqtt: MqttListener | None = None
 
     # -- one-shot actions (also what the loops call) ---------------------------------------------------------
@@ -258,14 +259,20 @@ class Agent:
             return 0
         taken = 0
         for path in sorted(folder.glob("*.json")):  # never the ".<name>.<random>.part" files being written
+            if path.name in self._inbox_done:
+                continue
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                log.warning("inbox command %s unreadable (%s); removed", path.name, exc)
+                log.warning("inbox command %s unreadable (%s); skipped", path.name, exc)
             else:
                 self.commands.handle(raw)
                 taken += 1
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except PermissionError:
+                # The inbox belongs to the push user (install.sh): the service's next push removes old ones.
+                self._inbox_done.add(path.name)
         return taken
 
     def _inbox_command_loop(self) -> None:
