@@ -1,0 +1,58 @@
+"""An editor requests an emergency broadcast and an approver sends it, in Chromium, on a desktop and a 360 px phone;
+the page then shows each station's state as agents answer."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import log_in, screenshot, serve
+from tests.browser.test_operator_pages import fits_the_screen
+from tests.integration.test_emergencies import ack, poll, warning_item, world  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live(world):  # noqa: F811
+    with serve(world["app"]) as url:
+        yield world, url
+
+
+def test_request_then_approve_then_track(page, browser, live):
+    world, url = live
+    warning_item(world, title="Cảnh báo lũ quét khẩn cấp")
+    log_in(page, url, "bientap")
+    page.get_by_role("link", name="Khẩn cấp").click()
+    page.wait_for_load_state()
+    form = page.locator("form.emergency-request")
+    form.get_by_label("Bản tin").select_option(label="Cảnh báo lũ quét khẩn cấp")
+    form.get_by_label("Địa bàn cần cảnh báo").select_option(label="—— Phường Hà Giang 1")
+    form.get_by_label("Cấp độ rủi ro").select_option("4")
+    form.get_by_label("Hiệu lực đến (giờ địa phương)").fill("2026-11-28T18:00")
+    screenshot(page, "emergency-request.png")
+    form.get_by_role("button", name="Gửi đề nghị phát").click()
+    page.wait_for_load_state()
+    assert "Đã gửi đề nghị phát khẩn cấp" in page.locator("p.flash").inner_text()
+    detail_path = urlsplit(page.url).path
+    assert page.get_by_role("button", name="Duyệt và phát ngay").count() == 0
+
+    approver = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone = approver.new_page()
+    try:
+        log_in(phone, url, "pheduyet")
+        phone.goto(url + detail_path)
+        phone.get_by_role("button", name="Duyệt và phát ngay").click()
+        phone.wait_for_load_state()
+        assert "Đã phê duyệt: đã gửi tới 2 đài." in phone.locator("p.flash").inner_text()
+        [command] = poll(world, "HG1-01")
+        ack(world, "HG1-01", command["id"])
+        phone.reload()
+        rows = phone.locator("table.tracks tbody tr")
+        assert rows.count() == 2
+        assert "Đã nhận" in rows.nth(0).inner_text() and "Đã gửi, chưa có trả lời" in rows.nth(1).inner_text()
+        fits_the_screen(phone)
+        screenshot(phone, "emergency-phone.png")
+    finally:
+        approver.close()
