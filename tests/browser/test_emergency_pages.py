@@ -21,8 +21,8 @@ def live(world):  # noqa: F811
 
 
 def test_request_then_approve_then_track(page, browser, live):
-    world, url = live
-    warning_item(world, title="Cảnh báo lũ quét khẩn cấp")
+    here, url = live
+    warning_item(here, title="Cảnh báo lũ quét khẩn cấp")
     log_in(page, url, "bientap")
     page.get_by_role("link", name="Khẩn cấp").click()
     page.wait_for_load_state()
@@ -46,8 +46,8 @@ def test_request_then_approve_then_track(page, browser, live):
         phone.get_by_role("button", name="Duyệt và phát ngay").click()
         phone.wait_for_load_state()
         assert "Đã phê duyệt: đã gửi tới 2 đài." in phone.locator("p.flash").inner_text()
-        [command] = poll(world, "HG1-01")
-        ack(world, "HG1-01", command["id"])
+        [command] = poll(here, "HG1-01")
+        ack(here, "HG1-01", command["id"])
         phone.reload()
         rows = phone.locator("table.tracks tbody tr")
         assert rows.count() == 2
