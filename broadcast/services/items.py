@@ -6,10 +6,11 @@ and when. Saving text also refreshes the duration estimate, so editors see at on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from audio.estimate import estimate_duration_ms
@@ -40,6 +41,7 @@ STATUS_LABELS = {ItemStatus.DRAFT: _l("draft"), ItemStatus.SUBMITTED: _l("submit
 # The past participle in "cannot be ...": each language words it its own way.
 ACTION_LABELS = {"submit": _l("sent for approval"), "approve": _l("given approval"), "reject": _l("turned down"),
                  "archive": _l("put in the archive")}
+CLEARABLE = {"category", "source", "valid_from", "valid_until", "voice"}  # optional fields an update may empty
 
 
 @dataclass
@@ -95,6 +97,13 @@ def reading_of(session: Session, text: str) -> str:
     return normalize(text, lexicon.overrides(session))
 
 
+def reading_with_estimate(session: Session, text: str, rate: str = "+0%", engine: str = "espeak"
+                          ) -> tuple[str, int]:
+    """What the voice will read for ``text`` and about how many milliseconds it takes (text not saved yet)."""
+    reading = reading_of(session, text)
+    return reading, estimate_duration_ms(reading, check_rate(rate or "+0%"), engine)
+
+
 def _refresh_estimate(session: Session, item: NewsItem, engine: str) -> None:
     if item.content_source is ContentSource.SPEECH:
         item.estimated_duration_ms = estimate_duration_ms(reading_of(session, item.body), item.speaking_rate, engine)
@@ -128,13 +137,18 @@ def require_author(user: User, item: NewsItem) -> None:
         scope.require_area(user, item.owner_area)
 
 
-def update_item(session: Session, user: User, item: NewsItem, data: ItemFields, *, engine: str = "espeak"
-                ) -> NewsItem:
-    """Change an item; an approved one goes back for approval, since what airs must be what was approved."""
+def update_item(session: Session, user: User, item: NewsItem, data: ItemFields, *, engine: str = "espeak",
+                clear: Iterable[str] = ()) -> NewsItem:
+    """Change an item; an approved one goes back for approval, since what airs must be what was approved.
+
+    ``clear`` names optional fields to empty (a ``None`` in ``data`` means "leave as it is").
+    """
     require_author(user, item)
     if item.status is ItemStatus.ARCHIVED:
         raise Conflict(_l("An archived item cannot be changed."))
     changes = {name: value for name, value in data.given().items() if getattr(item, name) != value}
+    changes.update({name: None for name in clear
+                    if name in CLEARABLE and name not in changes and getattr(item, name) is not None})
     if not changes:
         return item
     before = {name: _plain(getattr(item, name)) for name in changes}
@@ -237,16 +251,32 @@ def get_item(session: Session, user: User, item_id: int) -> NewsItem:
     return item
 
 
-def list_items(session: Session, user: User, *, status: ItemStatus | None = None, text: str | None = None,
-               limit: int = 100) -> list[NewsItem]:
-    """Items owned within the user's area, newest first; ``text`` matches the title or the body."""
+def _in_scope(user: User):
+    """Items owned within the user's area (items without an owning area only for a global admin)."""
     query = select(NewsItem).outerjoin(Area, NewsItem.owner_area_id == Area.id).options(
         joinedload(NewsItem.owner_area), joinedload(NewsItem.audio_asset))
-    if not scope.covers_everything(user):
-        query = scope.limit_areas(user, query)
+    return query if scope.covers_everything(user) else scope.limit_areas(user, query)
+
+
+def list_items(session: Session, user: User, *, status: ItemStatus | None = None, text: str | None = None,
+               item_class: ItemClass | None = None, limit: int = 100, offset: int = 0) -> list[NewsItem]:
+    """Items owned within the user's area, newest first; ``text`` matches the title or the body."""
+    query = _in_scope(user)
     if status is not None:
         query = query.where(NewsItem.status == status)
-    if text:
-        pattern = f"%{text.strip()}%"
-        query = query.where(or_(NewsItem.title.ilike(pattern), NewsItem.body.ilike(pattern)))
-    return list(session.scalars(query.order_by(NewsItem.updated_at.desc(), NewsItem.id.desc()).limit(limit)))
+    if item_class is not None:
+        query = query.where(NewsItem.item_class == item_class)
+    if text and text.strip():
+        # Escaped, so "100%" or "a_b" match themselves and not anything.
+        words = text.strip()
+        query = query.where(or_(NewsItem.title.icontains(words, autoescape=True),
+                                NewsItem.body.icontains(words, autoescape=True)))
+    return list(session.scalars(query.order_by(NewsItem.updated_at.desc(), NewsItem.id.desc())
+                                .limit(limit).offset(offset)))
+
+
+def approval_queue(session: Session, user: User, *, limit: int = 200) -> list[NewsItem]:
+    """Items waiting for approval in the user's area, the longest-waiting first."""
+    query = _in_scope(user).where(NewsItem.status == ItemStatus.SUBMITTED)
+    waiting_since = func.coalesce(NewsItem.submitted_at, NewsItem.created_at)
+    return list(session.scalars(query.order_by(waiting_since, NewsItem.id).limit(limit)))

@@ -13,6 +13,7 @@ from broadcast.web.api import (
     emergencies,
     items,
     lexicon,
+    reports,
     schedule,
     station_sync,
     stations,
@@ -33,6 +34,6 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
     for module in (system, auth, areas, stations, station_sync, deliveries, airing, emergencies, items, lexicon,
-                   schedule, webhooks):
+                   schedule, webhooks, reports):
         api.register_blueprint(module.blp)
     return api

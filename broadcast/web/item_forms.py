@@ -1,0 +1,67 @@
+"""The forms of the item pages: what an editor types, read back as the service's ItemFields."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import AnyOf, Optional
+
+from broadcast.db.models import ItemClass
+from broadcast.errors import DomainError
+from broadcast.i18n import _, _l
+from broadcast.services import items
+
+CLASS_LABELS = {ItemClass.NORMAL: _l("Normal"), ItemClass.PRIORITY: _l("Priority"),
+                ItemClass.EMERGENCY: _l("Emergency")}
+# A service error about a field the form does not show is put next to the field that causes it.
+FIELD_OF_ERROR = {"content_source": "language", "item_class": "item_class"}
+
+
+class DayField(DateField):
+    """An HTML date input; a day typed by hand in another shape gets a message people understand."""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if text:
+            try:
+                self.data = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(_("Give the day as YYYY-MM-DD.")) from None
+
+
+def _text(value: str | None) -> str | None:
+    """Browsers send CRLF line ends; the text is stored with plain newlines, without edge spaces."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+
+
+class ItemForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[_text])
+    body = TextAreaField(_l("Text to be read"), filters=[_text])
+    # Radio buttons and options drawn by the template; checked here against the allowed values.
+    item_class = StringField(_l("Class"), default=ItemClass.NORMAL.value, validators=[
+        AnyOf([c.value for c in ItemClass], message=_l("Choose one of the classes."))])
+    language = StringField(_l("Language"), default="vi", validators=[
+        AnyOf(list(items.LANGUAGES), message=_l("Choose a language from the list."))])
+    valid_from = DayField(_l("Valid from"), validators=[Optional()])
+    valid_until = DayField(_l("Valid until"), validators=[Optional()])
+
+    def item_fields(self) -> items.ItemFields:
+        return items.ItemFields(title=self.title.data or "", body=self.body.data or "",
+                                item_class=ItemClass(self.item_class.data), language=self.language.data,
+                                valid_from=self.valid_from.data, valid_until=self.valid_until.data)
+
+    def cleared(self) -> list[str]:
+        """The optional days the editor emptied (``None`` in ItemFields would mean "leave as it is")."""
+        return [field.name for field in (self.valid_from, self.valid_until) if field.data is None]
+
+    def show_error(self, error: DomainError) -> None:
+        """Put a service's refusal next to the field it is about, else above the form."""
+        name = FIELD_OF_ERROR.get(error.field or "", error.field)
+        field = self._fields.get(name) if name else None
+        if field is not None:
+            field.errors = [*field.errors, str(error.message)]
+        else:
+            self.form_errors.append(str(error.message))
