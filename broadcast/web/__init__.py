@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from broadcast.web import api, auth, feeds, helpers, ui, ui_emergencies, ui_items, ui_reports, ui_stations
+from broadcast.web import api, auth, feeds, helpers, ui, ui_emergencies, ui_items, ui_reports, ui_schedule, ui_stations
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui_items.bp)
     app.register_blueprint(ui_emergencies.bp)
     app.register_blueprint(ui_reports.bp)
+    app.register_blueprint(ui_schedule.bp)
     app.register_blueprint(feeds.bp)
 
     @app.teardown_appcontext

@@ -1,0 +1,60 @@
+"""An editor opens the scheduling timeline in Chromium, moves an item down with the button, then drags one.
+
+The app with the demo data and an over-full 06:00 session on 29/11/2026 is served on 127.0.0.1; the system
+Chromium drives it through Playwright. Screenshots go to tests/artifacts/screenshots/ (not committed).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import log_in, screenshot, serve
+from tests.integration.test_schedule_pages import PAGE, build_schedule
+
+pytestmark = pytest.mark.browser
+
+TITLES = ["Tin một", "Tin hai", "Tin ba"]
+
+
+@pytest.fixture
+def live_url(seeded) -> str:
+    build_schedule(seeded, [("Tin một", 300), ("Tin hai", 200), ("Tin ba", 228)])
+    with serve(seeded) as url:
+        yield url
+
+
+def order(page) -> list[str]:
+    return [t.strip() for t in page.locator("ol.tl-items li .tl-title").all_inner_texts()]
+
+
+def test_editor_reorders_a_session(page, live_url):
+    log_in(page, live_url, "bientap")
+    page.get_by_role("link", name="Schedule").or_(page.get_by_role("link", name="Lịch phát")).first.click()
+    page.wait_for_load_state()
+    assert urlsplit(page.url).path == "/schedule"
+    page.goto(live_url + PAGE)
+    card = page.locator("article.tl-occ").first
+    assert "06:00–06:10" in card.locator("h3").inner_text()
+    assert "2 phút 10 giây" in card.locator(".tl-overflow-text").inner_text()
+    assert order(page) == TITLES
+    screenshot(page, "schedule.png")
+
+    with page.expect_navigation():
+        page.locator("li.tl-item", has_text="Tin một").locator("button[name=to][value='2']").click()
+    assert order(page) == ["Tin hai", "Tin một", "Tin ba"]
+
+    # Drag-and-drop (static/schedule.js) submits the same form with the place dropped on.
+    with page.expect_navigation():
+        page.locator("li.tl-item", has_text="Tin ba").drag_to(page.locator("li.tl-item", has_text="Tin hai"))
+    assert order(page) == ["Tin ba", "Tin hai", "Tin một"]
+
+
+def test_timeline_fits_a_phone(phone, live_url):
+    log_in(phone, live_url, "bientap")
+    phone.goto(live_url + PAGE)
+    assert phone.locator("article.tl-occ").count() == 1
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the timeline is {width}px wide on a 360px screen"
+    screenshot(phone, "schedule-phone.png")
