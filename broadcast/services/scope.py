@@ -27,8 +27,13 @@ def require_area(user: User, area: Area) -> None:
         raise Forbidden(_l("%(area)s is outside your area.", area=area.name))
 
 
+def has_role(user: User, *roles: Role) -> bool:
+    """Whether the user holds one of ``roles`` (admins hold every role); for showing or hiding actions."""
+    return user.role is Role.ADMIN or user.role in roles
+
+
 def require_role(user: User, *roles: Role) -> None:
-    if user.role is not Role.ADMIN and user.role not in roles:
+    if not has_role(user, *roles):
         raise Forbidden(_l("Your role does not allow this."))
 
 

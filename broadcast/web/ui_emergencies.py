@@ -60,10 +60,6 @@ def _choices(form: RequestForm, user: User) -> None:
     form.areas.choices = [Choice(area.code, f"{indent[area.level]}{area.name}") for area in areas]
 
 
-def _may(user: User, *roles: Role) -> bool:
-    return user.role is Role.ADMIN or user.role in roles
-
-
 @bp.route("/emergencies")
 @login_required
 def emergency_list():
@@ -71,7 +67,7 @@ def emergency_list():
     form = RequestForm(formdata=None)
     _choices(form, user)
     return render_template("emergencies/list.html", broadcasts=emergencies.list_broadcasts(db(), user), form=form,
-                           may_request=_may(user, *REQUESTERS))
+                           may_request=scope.has_role(user, *REQUESTERS))
 
 
 @bp.route("/emergencies", methods=["POST"])
@@ -116,8 +112,9 @@ def emergency_page(broadcast_id: int):
     return render_template(
         "emergencies/detail.html", broadcast=broadcast, tracks=tracks, summary=emergencies.summary(tracks),
         by_area=emergencies.by_commune(tracks), reason_form=ReasonForm(formdata=None), now=utc_now(),
-        may_approve=_may(user, Role.APPROVER) and not (two_person and broadcast.requested_by_id == user.id),
-        may_decide=_may(user, Role.APPROVER), may_resend=_may(user, *REQUESTERS), expired=_expired(broadcast))
+        may_approve=scope.has_role(user, Role.APPROVER) and not (two_person and broadcast.requested_by_id == user.id),
+        may_decide=scope.has_role(user, Role.APPROVER), may_resend=scope.has_role(user, *REQUESTERS),
+        expired=_expired(broadcast))
 
 
 def _expired(broadcast) -> bool:

@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from broadcast.db.models import ContentSource, ItemClass, ItemStatus, NewsItem, RenderState, Role, User
-from broadcast.errors import Conflict, Forbidden, InvalidInput
+from broadcast.errors import Conflict, InvalidInput
 from broadcast.i18n import _
 from broadcast.services import items, scope
 from broadcast.web.auth import login_required, role_required, signed_in_user
@@ -27,20 +27,12 @@ EDITABLE = {ItemStatus.DRAFT, ItemStatus.SUBMITTED, ItemStatus.APPROVED, ItemSta
 SUBMITTABLE = {ItemStatus.DRAFT, ItemStatus.REJECTED}
 
 
-def _allowed(user: User, *roles: Role) -> bool:
-    try:
-        scope.require_role(user, *roles)
-    except Forbidden:
-        return False
-    return True
-
-
 def may_author(user: User) -> bool:
-    return _allowed(user, *items.AUTHORS)
+    return scope.has_role(user, *items.AUTHORS)
 
 
 def may_approve(user: User) -> bool:
-    return _allowed(user, Role.APPROVER)
+    return scope.has_role(user, Role.APPROVER)
 
 
 def _choice(kind, value: str | None):
@@ -228,4 +220,4 @@ def _helpers():
 
 @bp.app_context_processor
 def _navigation():
-    return {"may_see_items": lambda: current_user.is_authenticated and _allowed(current_user, *NAV_ROLES)}
+    return {"may_see_items": lambda: current_user.is_authenticated and scope.has_role(current_user, *NAV_ROLES)}

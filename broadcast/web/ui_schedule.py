@@ -47,14 +47,6 @@ class MoveForm(FlaskForm):
     view = HiddenField(validators=[AnyOf(["", *VIEWS])])
 
 
-def _allowed(user: User, *roles: Role) -> bool:
-    try:
-        scope.require_role(user, *roles)
-    except Forbidden:
-        return False
-    return True
-
-
 def _area(user: User, wanted: str | None) -> Area:
     """The chosen area (by id), else the user's own, else the first one with stations in their scope."""
     if wanted:
@@ -103,7 +95,7 @@ def schedule_page():
 
     return render_template(
         "schedule/timeline.html", timeline=found, view=view, day=day, first=first, last=last,
-        choices=area_choices(reports.report_areas(db(), user)), may_move=_allowed(user, *timeline.MOVERS),
+        choices=area_choices(reports.report_areas(db(), user)), may_move=scope.has_role(user, *timeline.MOVERS),
         previous=link(day=(day - timedelta(days=step)).isoformat()),
         following=link(day=(day + timedelta(days=step)).isoformat()), today_link=link(day=local_today().isoformat()),
         day_link=lambda d: link(view="day", day=d.isoformat()), form=MoveForm(formdata=None), today=local_today())
@@ -162,4 +154,4 @@ def _helpers():
 
 @bp.app_context_processor
 def _navigation():
-    return {"may_see_schedule": lambda: current_user.is_authenticated and _allowed(current_user, *NAV_ROLES)}
+    return {"may_see_schedule": lambda: current_user.is_authenticated and scope.has_role(current_user, *NAV_ROLES)}
