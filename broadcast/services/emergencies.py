@@ -128,16 +128,6 @@ def _sees(user: User, broadcast: EmergencyBroadcast) -> bool:
                                     for a in broadcast.areas)
 
 
-def stations_in(session: Session, areas: list[Area]) -> list[Station]:
-    """The active stations anywhere under ``areas``, in code order."""
-    if not areas:
-        return []
-    return list(session.scalars(
-        select(Station).join(Area, Station.commune_id == Area.id)
-        .where(Station.active.is_(True), or_(*(Area.path.startswith(a.path) for a in areas)))
-        .order_by(Station.code)))
-
-
 # -- requesting, approving, rejecting -------------------------------------------------------------------------
 
 
@@ -206,12 +196,14 @@ def request(session: Session, user: User, fields: EmergencyFields, *, now: datet
     item = _item(session, user, fields.item_id)
     expires_at = check_fields(fields, item.audio_asset.duration_ms, now)
     areas = _areas(session, user, fields.area_codes)
-    if not stations_in(session, areas):
-        raise InvalidInput(_l("No active station in the chosen areas."), field="areas")
     broadcast = EmergencyBroadcast(item=item, areas=areas, risk_level=fields.risk_level,
                                    repeat_count=fields.repeat_count,
                                    repeat_interval_s=fields.repeat_interval_s if fields.repeat_count > 1 else 0,
-                                   expires_at=expires_at, state=EmergencyState.PENDING, requested_by_id=user.id)
+                                   expires_at=expires_at, state=EmergencyState.PENDING, requested_by_id=user.id,
+                                   source="manual")
+    stations = _stations_for(session, broadcast)
+    if not stations:
+        raise InvalidInput(_l("No active station in the chosen areas."), field="areas")
     session.add(broadcast)
     session.flush()
     record(session, user, "emergency.request", "emergency", broadcast.id,
@@ -220,7 +212,7 @@ def request(session: Session, user: User, fields: EmergencyFields, *, now: datet
     if not two_person and user.role in (Role.APPROVER, Role.ADMIN):
         outgoing = _issue(session, broadcast, user, now)
     else:
-        prepare(session, broadcast, now)
+        prepare(session, broadcast, now, stations)
     session.commit()
     return broadcast, outgoing
 
@@ -305,11 +297,12 @@ def _insert_commands(session: Session, stations: list[tuple[int, str]], kind: Co
                                for (_, code), command_id in zip(stations, ids, strict=True)))
 
 
-def prepare(session: Session, broadcast: EmergencyBroadcast, now: datetime) -> None:
+def prepare(session: Session, broadcast: EmergencyBroadcast, now: datetime,
+            stations: list[tuple[int, str]] | None = None) -> None:
     """Make each station's command ready, held, while the broadcast waits for its approver: approving then only
     releases them (one UPDATE), so the warning leaves within milliseconds of the approver's click instead of
-    after thousands of inserts."""
-    stations = _stations_for(session, broadcast)
+    after thousands of inserts. ``stations``: its (id, code) pairs when the caller has them already."""
+    stations = _stations_for(session, broadcast) if stations is None else stations
     ids, _ = _insert_commands(session, stations, CommandKind.EMERGENCY, command_args(broadcast),
                               issued_by_id=broadcast.requested_by_id, now=now, expires_at=broadcast.expires_at,
                               state=CommandState.HELD)
