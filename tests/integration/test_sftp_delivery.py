@@ -25,7 +25,7 @@ from stations.agent.agent import Agent
 from stations.agent.config import parse_config
 from tests import audio_fixtures
 from tests.e2e.agents import duration_ms
-from tests.integration.test_agent_run import Running, until
+from tests.integration.test_agent_run import Running, ShiftedClock, until
 from tests.services import free_port, need_tool
 from tests.sshd import new_key
 
@@ -193,7 +193,8 @@ def test_an_emergency_reaches_a_push_station_inbox_and_its_agent_airs_it(push_wo
                            "cache_dir": str(tmp_path / "cache"), "inbox_dir": str(remote),
                            "player": ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", "{file}"],
                            "player_env": {"SDL_AUDIODRIVER": "dummy"}, "commands_wait_s": 0, "poll_interval_s": 60})
-    with Running(Agent(config)) as agent:
+    # Its clock starts at the service's (fixed) moment, so the alert has not expired whatever day this runs.
+    with Running(Agent(config, clock=ShiftedClock(NOW))) as agent:
         until(lambda: not pushed.exists(), what="the agent taking the pushed command")
         [event] = until(lambda: [e for e in agent.asrun.all_events() if e["kind"] == "emergency"], timeout_s=20,
                         what="the emergency aired")
