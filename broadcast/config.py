@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     showlock_minutes: int = Field(default=30, ge=0, le=24 * 60)
     # How many days ahead playlists are compiled and sent (stations must keep playing offline for days).
     schedule_days: int = Field(default=7, ge=1, le=31)
+    # Processes that share a large compile (thousands of stations, e.g. the nightly one): 0 = one per CPU
+    # (at most 4), 1 = compile in the calling process only.
+    compile_workers: int = Field(default=0, ge=0, le=32)
     # A station that has not been heard from for this long is shown offline.
     station_offline_after_s: int = Field(default=180, ge=30)
     # MQTT broker for nudging agents at once when their manifest changes ("" = no broker; agents still poll),

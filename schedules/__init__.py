@@ -4,7 +4,7 @@ Dataclasses in, dataclasses out; no database, no web framework, no clock of its 
 """
 
 from schedules.compile import compile_day, compile_days
-from schedules.fingerprint import canonical_content, fingerprint, fingerprint_content
+from schedules.fingerprint import SharedContent, canonical_content, content_text, fingerprint, fingerprint_content
 from schedules.fit import check_fits, fit_runs, lay_out
 from schedules.media import AudioRef
 from schedules.occurrences import DEFAULT_ZONE, Occurrence, localize, occurrence_key, occurrences
@@ -22,8 +22,8 @@ from schedules.summary import ProblemSummary, format_duration, summarize_problem
 __all__ = [
     "CLASS_RANK", "DEFAULT_SHOWLOCK", "DEFAULT_ZONE", "ITEM_CLASSES", "KINDS", "POLICIES", "SEVERITIES",
     "AudioRef", "CarriedItem", "DayPlaylist", "Entry", "FilledOccurrence", "Occurrence", "Overlap", "Piece",
-    "PlacementRule", "Problem", "ProblemSummary", "Run", "SlotRule",
-    "canonical_content", "check_fits", "compile_day", "compile_days", "effective_slots", "fingerprint",
+    "PlacementRule", "Problem", "ProblemSummary", "Run", "SharedContent", "SlotRule",
+    "canonical_content", "check_fits", "content_text", "compile_day", "compile_days", "effective_slots", "fingerprint",
     "fingerprint_content", "fit_runs",
     "format_duration", "is_locked", "is_over", "lay_out", "localize", "occurrence_key", "occurrences",
     "parse_rule", "plan_occurrence", "rank_key", "rank_placements", "recurring_dates", "sequence_runs",

@@ -55,5 +55,30 @@ def fingerprint(playlist: DayPlaylist) -> str:
 
 def fingerprint_content(content: dict[str, Any]) -> str:
     """The fingerprint of content already made by ``canonical_content`` (e.g. shared by equal stations)."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(content_text(content).encode("utf-8")).hexdigest()
+
+
+def content_text(content: dict[str, Any]) -> str:
+    """The canonical JSON text of a day's content: sorted keys, no spaces, UTF-8. Its sha256 is the fingerprint."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class SharedContent:
+    """A day's canonical content encoded once for a group of stations, then given to each with its own code.
+
+    The code is the only member that differs between the stations of a group. It sorts between "occurrences"
+    and "zone", so each station's text is the shared text with ``"station":"<code>",`` spliced in: one
+    encoding for the group instead of one per station, yet the same text as ``content_text``.
+    """
+
+    __slots__ = ("_head", "_tail")
+
+    def __init__(self, content: dict[str, Any]):
+        text = content_text({k: v for k, v in content.items() if k != "station"})
+        cut = text.rindex(',"zone":')  # the last member; a quote inside a title is escaped, so this is it
+        self._head, self._tail = text[:cut], text[cut:]
+
+    def for_station(self, code: str) -> tuple[str, str]:
+        """The station's canonical text and its fingerprint."""
+        text = f'{self._head},"station":{json.dumps(code, ensure_ascii=False)}{self._tail}'
+        return text, hashlib.sha256(text.encode("utf-8")).hexdigest()

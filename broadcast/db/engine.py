@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcast.db.types import json_serializer
+
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -34,7 +36,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
-        self.engine: Engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        self.engine: Engine = create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=json_serializer)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -32,3 +34,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EncodedJSON(str):
+    """JSON text already encoded (e.g. a playlist's canonical text, hashed for its ETag): stored as it is.
+
+    The engines are made with :func:`json_serializer`, which passes this through instead of encoding a second
+    time what the compiler has just encoded; any other value of a JSON column is encoded as usual.
+    """
+
+    __slots__ = ()
+
+
+def json_serializer(value: Any) -> str:
+    return value if isinstance(value, EncodedJSON) else json.dumps(value)

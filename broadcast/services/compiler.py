@@ -2,7 +2,8 @@
 
 A day gets a new version only when what airs changes (its fingerprint), and a station's manifest only
 when one of its days does, so polls answer 304 and pushes send nothing while nothing changed. Stations
-whose inputs are equal (most stations of a commune) are compiled once and share the result.
+whose inputs are equal (most stations of a commune) are compiled once and share the result, and a large
+compile is shared among processes (``COMPILE_WORKERS``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +25,7 @@ import schedules
 from broadcast.channels import http_pull, mqtt
 from broadcast.config import Settings
 from broadcast.db.models import Area, Playlist, Station, StationManifest
+from broadcast.db.types import EncodedJSON
 from broadcast.services import deliveries
 from broadcast.services.playlist_content import day_from_content, manifest_day
 from broadcast.services.schedule_inputs import load_inputs
@@ -83,41 +87,48 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
     first, last = min(todays.values()), max(todays.values()) + timedelta(days=days - 1)
     inputs = load_inputs(session, stations, first, last)
     latest = _latest_playlists(session, [s.id for s in stations], first, last)
-    manifests = {m.station_id: m for m in session.scalars(
-        select(StationManifest).where(StationManifest.station_id.in_([s.id for s in stations])))}
+    stored_manifests = {m.station_id: (m.version, m.etag) for m in session.execute(
+        select(StationManifest.station_id, StationManifest.version, StationManifest.etag)
+        .where(StationManifest.station_id.in_([s.id for s in stations])))}
     showlock = timedelta(minutes=settings.showlock_minutes)
-    shared: dict[tuple, tuple[list[schedules.DayPlaylist], list[dict], wire.Manifest | None]] = {}
-    writes = _Writes()
+    groups: dict[tuple, _Group] = {}
     for station in stations:
         zone = zones[station.id]
         tz = ZoneInfo(zone)
         today = todays[zone]
-        day_to = today + timedelta(days=days - 1)
         station_inputs = inputs.for_station(station)
         slots = schedules.effective_slots(station_inputs.chain)
         previous = _previous_days(latest, station.id, slots, today, tz, now, showlock)
-        key = (zone, today, day_to, station_inputs.group_key(),
+        key = (zone, today, station_inputs.group_key(),
                tuple(sorted((d, _shared_digest(latest[(station.id, d)].content)) for d in previous)))
-        if key not in shared:
-            compiled = schedules.compile_days(
-                station.code, today, day_to, tz, slots, station_inputs.placements, now=now, showlock=showlock,
-                previous=previous, aliases=schedules.slot_aliases(station_inputs.chain))
-            shared[key] = (compiled, [schedules.canonical_content(day) for day in compiled], None)
-        compiled, contents, template = shared[key]
-        changed_days, versions = _store_days(writes, station, compiled, contents, latest, now)
-        report.days_changed += changed_days
-        template = _store_manifest(writes, station, zone, compiled, versions, manifests.get(station.id), template,
-                                   now, report)
-        shared[key] = (compiled, contents, template)
-        report.problems[station.code] = [p for day in compiled for p in day.problems]
-        report.stations += 1
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(zone, today, today + timedelta(days=days - 1), slots,
+                                         station_inputs.placements, previous,
+                                         schedules.slot_aliases(station_inputs.chain))
+        group.members.append((station.id, station.code))
+    work = _Work(list(groups.values()), {k: (p.version, p.etag) for k, p in latest.items()}, stored_manifests,
+                 now, showlock)
+    writes = _Writes()
+    for result in _compile_all(work, _workers(settings, len(groups))):
+        for code, outcome in result.stations:
+            report.stations += 1
+            report.days_changed += len(outcome.playlists)
+            report.problems[code] = result.problems
+            writes.playlists.extend(outcome.playlists)
+            if outcome.manifest is not None:
+                row, is_new = outcome.manifest
+                (writes.new_manifests if is_new else writes.changed_manifests).append(row)
+                report.manifests_changed += 1
+                report.new_versions[row["station_id"]] = row["version"]
+                report.nudges.append((code, row["version"], row["etag"]))
     writes.flush(session)
     deliveries.queue_pushes(session, report.new_versions, now)
     session.commit()
     if report.manifests_changed:
         _announce(settings, report)
-    log.info("compiled %d stations: %d days and %d manifests changed", report.stations, report.days_changed,
-             report.manifests_changed)
+    log.info("compiled %d stations (%d groups): %d days and %d manifests changed", report.stations, len(groups),
+             report.days_changed, report.manifests_changed)
     return report
 
 
@@ -131,6 +142,138 @@ def _previous_days(latest, station_id: int, slots, today: date, tz: ZoneInfo, no
     return {today: day_from_content(stored.content)} if locked else {}
 
 
+# Compiling: pure work on plain data, so that it can run in other processes ---------------------------------
+
+# Below this many groups (distinct inputs), starting processes costs more than it saves.
+PARALLEL_MIN_GROUPS = 400
+
+
+@dataclass
+class _Group:
+    """Stations whose inputs are equal: compiled once, then given each its code, versions and manifest."""
+
+    zone: str
+    today: date
+    day_to: date
+    slots: list
+    placements: list
+    previous: dict
+    aliases: dict
+    members: list[tuple[int, str]] = field(default_factory=list)  # (station id, code)
+
+
+@dataclass
+class _Work:
+    groups: list[_Group]
+    stored_days: dict[tuple[int, date], tuple[int, str]]  # (station id, day) -> (version, fingerprint)
+    stored_manifests: dict[int, tuple[int, str]]  # station id -> (version, etag)
+    now: datetime
+    showlock: timedelta
+
+
+@dataclass
+class _StationOutcome:
+    playlists: list[dict]  # the day rows to insert
+    manifest: tuple[dict, bool] | None  # (row, whether the station had none) when its content changed
+
+
+@dataclass
+class _GroupResult:
+    stations: list[tuple[str, _StationOutcome]]
+    problems: list[schedules.Problem]
+
+
+def _workers(settings: Settings, groups: int) -> int:
+    if groups < PARALLEL_MIN_GROUPS:
+        return 1
+    return settings.compile_workers or min(os.cpu_count() or 1, 4)
+
+
+_WORK: _Work | None = None  # what forked workers compile: inherited from the parent, never pickled
+
+
+def _compile_all(work: _Work, workers: int) -> Iterator[_GroupResult]:
+    """Each group's result, in order: in this process, or shared among ``workers`` forked processes.
+
+    Fork, not spawn: the workers inherit the loaded inputs instead of receiving them pickled, and send back
+    only rows of text. They run pure code (no database, no network) and leave with os._exit, so the
+    parent's connections are neither used nor closed by them.
+    """
+    global _WORK
+    if workers <= 1:
+        for group in work.groups:
+            yield _compile_group(work, group)
+        return
+    size = max(1, -(-len(work.groups) // (workers * 8)))  # a few chunks per worker, so none waits long
+    chunks = [(start, min(start + size, len(work.groups))) for start in range(0, len(work.groups), size)]
+    _WORK = work
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for results in pool.imap(_compile_chunk, chunks):
+                yield from results
+    finally:
+        _WORK = None
+
+
+def _compile_chunk(bounds: tuple[int, int]) -> list[_GroupResult]:
+    work = _WORK
+    return [_compile_group(work, group) for group in work.groups[bounds[0]:bounds[1]]]
+
+
+def _compile_group(work: _Work, group: _Group) -> _GroupResult:
+    tz = ZoneInfo(group.zone)
+    first_code = group.members[0][1]
+    compiled = schedules.compile_days(
+        first_code, group.today, group.day_to, tz, group.slots, group.placements, now=work.now,
+        showlock=work.showlock, previous=group.previous, aliases=group.aliases)
+    contents = [schedules.SharedContent(schedules.canonical_content(day)) for day in compiled]
+    template: wire.Manifest | None = None
+    stations = []
+    for station_id, code in group.members:
+        playlists, versions = _day_rows(work, station_id, code, compiled, contents)
+        manifest, template = _manifest_row(work, station_id, code, group.zone, compiled, versions, template)
+        stations.append((code, _StationOutcome(playlists, manifest)))
+    return _GroupResult(stations, [p for day in compiled for p in day.problems])
+
+
+def _day_rows(work: _Work, station_id: int, code: str, compiled: list[schedules.DayPlaylist],
+              contents: list[schedules.SharedContent]) -> tuple[list[dict], dict[date, int]]:
+    """The rows of the days whose content changed, and every day's version."""
+    rows, versions = [], {}
+    for day, shared in zip(compiled, contents, strict=True):
+        text, fingerprint = shared.for_station(code)
+        stored = work.stored_days.get((station_id, day.day))
+        if stored is not None and stored[1] == fingerprint:
+            versions[day.day] = stored[0]
+            continue
+        version = stored[0] + 1 if stored is not None else 1
+        # The text is what was hashed: stored as it is rather than encoded again.
+        rows.append({"station_id": station_id, "day": day.day, "version": version, "etag": fingerprint,
+                     "content": text, "compiled_at": work.now})
+        versions[day.day] = version
+    return rows, versions
+
+
+def _manifest_row(work: _Work, station_id: int, code: str, zone: str, compiled, versions: dict[date, int],
+                  template: wire.Manifest | None) -> tuple[tuple[dict, bool] | None, wire.Manifest]:
+    """Build (or reuse the group's) manifest days; a row for a new manifest version if the content changed."""
+    stored = work.stored_manifests.get(station_id)
+    version = stored[0] if stored is not None else 1
+    if template is not None and [d.version for d in template.days] == [versions[d.day] for d in compiled]:
+        manifest = wire.for_station(template, code, version=version, generated_at=work.now)
+    else:
+        days = [manifest_day(day, versions[day.day]) for day in compiled]
+        manifest = wire.build_manifest(code, zone, work.now, days, version)
+        template = manifest
+    if stored is not None and stored[1] == manifest.etag:
+        return None, template
+    version = stored[0] + 1 if stored is not None else 1
+    manifest = wire.for_station(manifest, code, version=version, generated_at=work.now)
+    row = {"station_id": station_id, "version": version, "etag": manifest.etag,
+           "body": wire.to_json(manifest).decode("utf-8"), "compiled_at": work.now}
+    return (row, stored is None), template
+
+
 @dataclass
 class _Writes:
     """Rows to write, sent in a few bulk statements at the end (one INSERT per row costs 10-15 ms on SQLite)."""
@@ -141,54 +284,13 @@ class _Writes:
 
     def flush(self, session: Session) -> None:
         if self.playlists:
+            for row in self.playlists:
+                row["content"] = EncodedJSON(row["content"])
             session.execute(insert(Playlist), self.playlists)
         if self.new_manifests:
             session.execute(insert(StationManifest), self.new_manifests)
         if self.changed_manifests:
             session.execute(update(StationManifest), self.changed_manifests)
-
-
-def _store_days(writes: _Writes, station: Station, compiled: list[schedules.DayPlaylist],
-                contents: list[dict], latest: dict, now: datetime) -> tuple[int, dict[date, int]]:
-    """Store the days whose content changed; ``contents`` are the group's canonical contents, made once."""
-    changed, versions = 0, {}
-    for day, shared_content in zip(compiled, contents, strict=True):
-        content = {**shared_content, "station": station.code}
-        fingerprint = schedules.fingerprint_content(content)
-        stored = latest.get((station.id, day.day))
-        if stored is not None and stored.etag == fingerprint:
-            versions[day.day] = stored.version
-            continue
-        version = stored.version + 1 if stored is not None else 1
-        writes.playlists.append({"station_id": station.id, "day": day.day, "version": version, "etag": fingerprint,
-                                 "content": content, "compiled_at": now})
-        versions[day.day] = version
-        changed += 1
-    return changed, versions
-
-
-def _store_manifest(writes: _Writes, station: Station, zone: str, compiled, versions: dict[date, int],
-                    stored: StationManifest | None, template: wire.Manifest | None, now: datetime,
-                    report: CompileReport) -> wire.Manifest:
-    """Build (or reuse the group's) manifest days, and store a new manifest version if the content changed."""
-    version = stored.version if stored is not None else 1
-    if template is not None and [d.version for d in template.days] == [versions[d.day] for d in compiled]:
-        manifest = wire.for_station(template, station.code, version=version, generated_at=now)
-    else:
-        days = [manifest_day(day, versions[day.day]) for day in compiled]
-        manifest = wire.build_manifest(station.code, zone, now, days, version)
-        template = manifest
-    if stored is not None and stored.etag == manifest.etag:
-        return template
-    version = stored.version + 1 if stored is not None else 1
-    manifest = wire.for_station(manifest, station.code, version=version, generated_at=now)
-    row = {"station_id": station.id, "version": version, "etag": manifest.etag,
-           "body": wire.to_json(manifest).decode("utf-8"), "compiled_at": now}
-    (writes.new_manifests if stored is None else writes.changed_manifests).append(row)
-    report.manifests_changed += 1
-    report.new_versions[station.id] = version
-    report.nudges.append((station.code, version, manifest.etag))
-    return template
 
 
 def _announce(settings: Settings, report: CompileReport) -> None:

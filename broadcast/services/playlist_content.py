@@ -32,6 +32,20 @@ def day_from_content(content: dict) -> schedules.DayPlaylist:
                                  tuple(occurrences))
 
 
+# One AudioFile per file for all the manifests of a compile, rather than one per entry of each.
+_FILES: dict[str, wire.AudioFile] = {}
+
+
+def audio_file(ref: schedules.AudioRef) -> wire.AudioFile:
+    known = _FILES.get(ref.sha256)
+    if known is None or known.size != ref.size_bytes or known.duration_ms != ref.duration_ms:
+        if len(_FILES) >= 100_000:
+            _FILES.clear()
+        known = _FILES[ref.sha256] = wire.AudioFile(ref.sha256, ref.size_bytes, ref.duration_ms,
+                                                    audio_url(ref.sha256))
+    return known
+
+
 def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
     """The day as stations receive it; items not rendered yet are left out (the compile reported them)."""
     entries = []
@@ -39,8 +53,7 @@ def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
         for index, entry in enumerate(filled.entries):
             if entry.audio is None:
                 continue
-            audio = wire.AudioFile(entry.audio.sha256, entry.audio.size_bytes, entry.audio.duration_ms,
-                                   audio_url(entry.audio.sha256))
+            audio = audio_file(entry.audio)
             entries.append(wire.Entry(
                 id=f"{filled.key}#{index}", start=entry.start, end=entry.end, kind=entry.kind,
                 item_id=entry.item_id, title=entry.title or "", item_class=entry.item_class or "normal",

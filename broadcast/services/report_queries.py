@@ -93,16 +93,22 @@ class Measures:
     def _shape(self):
         """What a playlist plans, without the station's code: equal for the stations of a compile group.
 
-        The stored content reads ``{"station": "<code>", "day": ...`` (canonical_content through json.dumps);
-        that member is cut when it is there, as written. Content written any other way is kept whole: never a
-        wrong match, only less sharing. PostgreSQL compares digests (reading the text once), SQLite the text.
+        The compiler stores each day's canonical text, in which the code is the member
+        ``"station":"<code>",`` between "occurrences" and "zone" (``schedules.SharedContent``); rows of
+        earlier versions begin ``{"station": "<code>", `` instead. That member is cut; content written any
+        other way is kept whole: never a wrong match, only less sharing. A quote inside a title is escaped,
+        so neither pattern can match there. PostgreSQL compares digests (reading the text once), SQLite the
+        text.
         """
         text_content = cast(Playlist.content, Text)
         if self.postgres:
-            return func.md5(func.regexp_replace(text_content, r'^\{"station": "[^"\\]*", ', ""))
-        prefix = literal('{"station": "', Text) + self.stations.c.code + literal('", ', Text)
-        return case((func.substr(text_content, 1, func.length(prefix)) == prefix,
-                     func.substr(text_content, func.length(prefix) + 1)), else_=text_content)
+            return func.md5(func.regexp_replace(text_content, r'^\{"station": "[^"\\]*", |"station":"[^"\\]*",', ""))
+        code = self.stations.c.code
+        old_prefix = literal('{"station": "', Text) + code + literal('", ', Text)
+        member = literal('"station":"', Text) + code + literal('",', Text)
+        return case((func.substr(text_content, 1, func.length(old_prefix)) == old_prefix,
+                     func.substr(text_content, func.length(old_prefix) + 1)),
+                    else_=func.replace(text_content, member, ""))
 
     def plan(self):
         """Planned and delivered per station, and seconds requested per day, in one statement.

@@ -59,14 +59,19 @@ def check_content(station: object, timezone: object, days: object) -> ZoneInfo:
 
 
 def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
-    """Check days, their entries and the audio they name, with times read in zone ``tz``."""
+    """Check days, their entries and the audio they name, with times read in zone ``tz``.
+
+    The server checks every manifest it compiles (thousands a night), so the common case is kept cheap:
+    an entry is first tried against all its rules at once, and only one that fails is checked field by
+    field to name what is wrong; the paths of entries are only written out for an error.
+    """
     previous_date = None
-    seen_ids: dict[str, str] = {}
-    seen_audio: dict[str, tuple[AudioFile, str]] = {}
+    seen_ids: dict[str, tuple[int, int]] = {}
+    seen_audio: dict[str, tuple[AudioFile, int, int]] = {}
     # Emergencies interrupt whatever plays, so they may overlap other entries but not one another. Times are
     # compared in UTC: Python compares two times of one zone by wall clock, wrong in a repeated DST hour.
-    last_end: dict[bool, tuple[datetime, str]] = {}
-    last_start: tuple[datetime, str] | None = None
+    last_end: dict[bool, tuple[datetime, int, int]] = {}
+    last_start: tuple[datetime, int, int] | None = None
     for d, day in enumerate(days):
         where = f"days[{d}]"
         if not isinstance(day, Day) or not isinstance(day.entries, tuple):
@@ -76,37 +81,79 @@ def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
                                 "each once")
         previous_date = day.date
         _check_count(day.version, f"{where}.version", minimum=1)
+        latest_date = day.date + ONE_DAY
         for e, entry in enumerate(day.entries):
-            path = f"{where}.entries[{e}]"
-            start = _check_entry(entry, path)
+            start = _entry_start(entry, d, e)
             local_date = start.astimezone(tz).date()
             # A session that begins before midnight may run into the next date and still belongs to its day.
-            if not day.date <= local_date <= day.date + ONE_DAY:
-                raise ManifestError(f"{path}.start", f"starts on {local_date}, outside its day {day.date}")
+            if not day.date <= local_date <= latest_date:
+                raise ManifestError(f"{_at(d, e)}.start", f"starts on {local_date}, outside its day {day.date}")
             if entry.id in seen_ids:
-                raise ManifestError(f"{path}.id", f"{entry.id!r} is already the id of {seen_ids[entry.id]}")
-            seen_ids[entry.id] = path
+                raise ManifestError(f"{_at(d, e)}.id", f"{entry.id!r} is already the id of "
+                                    f"{_at(*seen_ids[entry.id])}")
+            seen_ids[entry.id] = (d, e)
             if last_start is not None and start < last_start[0]:
-                raise ManifestError(f"{path}.start", f"{_show(start, tz)} is before the start of "
-                                    f"{last_start[1]}: entries are in start order")
-            last_start = (start, path)
+                raise ManifestError(f"{_at(d, e)}.start", f"{_show(start, tz)} is before the start of "
+                                    f"{_at(*last_start[1:])}: entries are in start order")
+            last_start = (start, d, e)
             emergency = entry.item_class == "emergency"
             if emergency in last_end and start < last_end[emergency][0]:
-                end, other = last_end[emergency]
-                raise ManifestError(f"{path}.start", f"{_show(start, tz)} overlaps {other}, which ends at "
+                end, *other = last_end[emergency]
+                raise ManifestError(f"{_at(d, e)}.start", f"{_show(start, tz)} overlaps {_at(*other)}, which ends at "
                                     f"{_show(end, tz)}")
-            last_end[emergency] = (start + timedelta(milliseconds=entry.play_ms), path)
+            last_end[emergency] = (start + timedelta(milliseconds=entry.play_ms), d, e)
             # Each file is checked once; later uses only have to be the same file.
-            known = seen_audio.get(entry.audio.sha256) if isinstance(entry.audio, AudioFile) else None
+            audio = entry.audio
+            known = seen_audio.get(audio.sha256) if isinstance(audio, AudioFile) else None
             if known is None:
-                _check_audio(entry.audio, f"{path}.audio")
-                seen_audio[entry.audio.sha256] = (entry.audio, f"{path}.audio")
-            elif known[0] != entry.audio:
-                raise ManifestError(f"{path}.audio", f"file {entry.audio.sha256} differs from {known[1]}: one sha256 "
-                                    "has one size, duration and url")
-            if entry.play_ms > entry.audio.duration_ms:
-                raise ManifestError(f"{path}.play_ms", f"{entry.play_ms} is longer than the audio "
-                                    f"({entry.audio.duration_ms})")
+                if not _known_good(audio):
+                    _check_audio(audio, f"{_at(d, e)}.audio")
+                    _GOOD_AUDIO.add(audio)
+                seen_audio[audio.sha256] = (audio, d, e)
+            elif known[0] != audio:
+                raise ManifestError(f"{_at(d, e)}.audio", f"file {audio.sha256} differs from {_at(*known[1:])}.audio: "
+                                    "one sha256 has one size, duration and url")
+            if entry.play_ms > audio.duration_ms:
+                raise ManifestError(f"{_at(d, e)}.play_ms", f"{entry.play_ms} is longer than the audio "
+                                    f"({audio.duration_ms})")
+
+
+def _at(d: int, e: int) -> str:
+    return f"days[{d}].entries[{e}]"
+
+
+# Files that passed _check_audio: a night's manifests name the same few hundred files thousands of times.
+_GOOD_AUDIO: set[AudioFile] = set()
+_GOOD_AUDIO_MAX = 100_000
+
+
+def _known_good(audio: object) -> bool:
+    if len(_GOOD_AUDIO) >= _GOOD_AUDIO_MAX:
+        _GOOD_AUDIO.clear()
+    try:
+        return audio in _GOOD_AUDIO
+    except TypeError:  # a field that cannot be hashed: certainly not a file checked before
+        return False
+
+
+def _entry_start(entry: Entry, d: int, e: int) -> datetime:
+    """Check one entry on its own and return its start in UTC: all rules in one go, then field by field."""
+    if (isinstance(entry, Entry) and isinstance(entry.id, str) and entry.id
+            and isinstance(entry.start, datetime) and entry.start.utcoffset() is not None
+            and not entry.start.microsecond % 1000
+            and isinstance(entry.end, datetime) and entry.end.utcoffset() is not None
+            and not entry.end.microsecond % 1000
+            and entry.kind in KINDS
+            and ((entry.item_id is None and entry.kind != "item") or (type(entry.item_id) is int
+                                                                      and entry.item_id >= 1))
+            and isinstance(entry.title, str) and entry.item_class in ITEM_CLASSES
+            and type(entry.play_ms) is int and entry.play_ms >= 1
+            and (entry.slot_id is None or (type(entry.slot_id) is int and entry.slot_id >= 1))
+            and isinstance(entry.occurrence_key, str) and entry.occurrence_key):
+        start = entry.start.astimezone(UTC)
+        if entry.end.astimezone(UTC) - start == timedelta(milliseconds=entry.play_ms):
+            return start
+    return _check_entry(entry, _at(d, e))  # raises, naming the field
 
 
 def _check_entry(entry: Entry, path: str) -> datetime:

@@ -21,15 +21,16 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=
 
 
 # Stations of a province share most entry times, so a compile of thousands of manifests formats the same
-# moments again and again. Keyed by the POSIX timestamp, not the datetime: two times of one zone that differ
-# only in ``fold`` (the repeated DST hour) compare and hash equal, yet are an hour apart.
-_FORMATTED: dict[tuple[float, ZoneInfo], str] = {}
+# moments again and again. Keyed by the datetime itself (its hash is cached, so a lookup costs a tenth of
+# .timestamp()), except in the repeated DST hour: two times of one zone that differ only in ``fold`` compare
+# and hash equal, yet are an hour apart, so a time with fold=1 is keyed by its POSIX timestamp instead.
+_FORMATTED: dict[tuple[datetime | float, ZoneInfo], str] = {}
 _FORMATTED_MAX = 100_000
 
 
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
     """Write ``moment`` canonically in zone ``tz``: ``2026-11-29T06:00:00+07:00``, milliseconds only if any."""
-    key = (moment.timestamp(), tz)
+    key = (moment.timestamp() if moment.fold else moment, tz)
     text = _FORMATTED.get(key)
     if text is None:
         if len(_FORMATTED) >= _FORMATTED_MAX:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -88,6 +89,34 @@ def test_a_commune_item_changes_only_that_communes_stations(session, world):
     assert _manifest(session, "HG1-01").version == 2 and _manifest(session, "HG2-01").version == 1
     titles = [e.title for e in _manifest(session, "HG1-02").days[1].entries]
     assert titles == ["Tin tỉnh", "Tin phường"]
+
+
+def test_a_compile_shared_among_processes_stores_what_one_process_stores(session, world, settings, monkeypatch):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    world["place"](world["item"]("Tin phường", 60, user="vanhanh"), ["00694"], user="vanhanh")
+    world["place"](world["item"]("Tin xã", 90), ["00691"])
+
+    def stored():
+        playlists = {(p.station_id, p.day): (p.version, p.etag, p.content) for p in session.scalars(select(Playlist))}
+        manifests = {m.station_id: (m.version, m.etag, m.body) for m in session.scalars(select(StationManifest))}
+        return playlists, manifests
+
+    alone = world["compile"]()
+    expected = stored()
+    session.query(Playlist).delete()
+    session.query(StationManifest).delete()
+    session.commit()
+    monkeypatch.setattr(compiler, "PARALLEL_MIN_GROUPS", 1)
+    contexts = []
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method, real=multiprocessing.get_context: (
+        contexts.append(method) or real(method)))
+    shared = compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)
+    assert contexts == ["fork"]  # the groups went to worker processes
+    assert stored() == expected and len(expected[0]) == 3 * 7
+    assert (shared.stations, shared.days_changed, shared.manifests_changed) == (alone.stations, 21, 3)
+    assert sorted(shared.nudges) == sorted(alone.nudges) and shared.problems == alone.problems
+    again = compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)  # unchanged
+    assert (again.days_changed, again.manifests_changed) == (0, 0)
 
 
 def test_priority_and_emergency_go_first(session, world):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import date, datetime, time
 
@@ -11,10 +13,13 @@ from schedules import (
     AudioRef,
     PlacementRule,
     Problem,
+    SharedContent,
     SlotRule,
     canonical_content,
     compile_day,
+    content_text,
     fingerprint,
+    fingerprint_content,
     format_duration,
     summarize_problems,
 )
@@ -55,6 +60,17 @@ def test_canonical_content_holds_what_stations_air():
     }
     assert len(fingerprint(playlist)) == 64
     assert int(fingerprint(playlist), 16) >= 0
+
+
+@pytest.mark.parametrize("code", ["XA-01", "x.y_z", "Đài-1"])
+def test_shared_content_gives_each_station_the_text_and_fingerprint_of_its_own_content(code):
+    playlist = compile_with([place(1), replace(place(2), title='Tin "lũ" ,"zone":"x"')])
+    content = canonical_content(playlist)
+    text, digest = SharedContent(content).for_station(code)
+    own = {**content, "station": code}
+    assert text == content_text(own) == json.dumps(own, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert digest == fingerprint_content(own) == hashlib.sha256(text.encode()).hexdigest()
+    assert json.loads(text) == own
 
 
 def test_unchanged_when_nothing_changed():
