@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from broadcast.db.models import Area, Delivery, DeliveryState, Station, StationManifest, StationStatus, User
 from broadcast.errors import InvalidInput
@@ -24,6 +24,7 @@ from broadcast.services import scope
 
 HTTP, SFTP = "http", "sftp"
 OPEN = (DeliveryState.QUEUED, DeliveryState.FAILED)
+_failed = aliased(Delivery)
 
 
 def record_fetch(session: Session, station_id: int, version: int, now: datetime) -> None:
@@ -136,8 +137,11 @@ class StationDelivery:
 
 
 def delivery_status(session: Session, user: User, *, area: Area | None = None, attention_only: bool = False,
-                    now: datetime, silence: timedelta, zone: ZoneInfo) -> list[StationDelivery]:
-    """Per station in the user's scope (or ``area``): last contact, installed vs current, open failures."""
+                    behind: bool | None = None, now: datetime, silence: timedelta, zone: ZoneInfo,
+                    ) -> list[StationDelivery]:
+    """Per station in the user's scope (or ``area``): last contact, installed vs current, open failures.
+
+    ``behind`` True keeps the stations whose installed version is not the current one, False those up to date."""
     query = select(Station).options(joinedload(Station.commune)).where(Station.active).order_by(Station.code)
     query = scope.limit_stations(session, user, query)
     if area is not None:
@@ -165,11 +169,42 @@ def delivery_status(session: Session, user: User, *, area: Area | None = None, a
         if attention_only and not attention:
             continue
         version = current.get(station.id)
+        up_to_date = version is not None and station.installed_version == version
+        if behind is not None and (version is None or up_to_date == behind):
+            continue
         result.append(StationDelivery(
             station.code, station.name, station.commune.name, station.status.value, station.last_contact_at,
-            version, station.installed_version, version is not None and station.installed_version == version,
-            channels, attention))
+            version, station.installed_version, up_to_date, channels, attention))
     return result
+
+
+# The same rules in SQL, for counting and sorting thousands of stations at once (the dashboard): a query
+# using them selects from Station outer-joined to its StationManifest. Keep them in step with the Python above.
+
+def is_up_to_date() -> ColumnElement[bool]:
+    """The station installed its current manifest version."""
+    return and_(StationManifest.version.is_not(None), Station.installed_version == StationManifest.version)
+
+
+def is_behind() -> ColumnElement[bool]:
+    """The station has a current manifest version and has not installed it."""
+    return and_(StationManifest.version.is_not(None),
+                or_(Station.installed_version.is_(None), Station.installed_version != StationManifest.version))
+
+
+def needs_attention(now: datetime, silence: timedelta) -> ColumnElement[bool]:
+    """True where ``_attention`` names a reason: a changed host key, a channel's newest delivery failed for good
+    (or three times), never heard from though a manifest waits, or silent for longer than ``silence``."""
+    newer = (select(Delivery.id).where(Delivery.station_id == _failed.station_id, Delivery.channel == _failed.channel,
+                                       Delivery.state != DeliveryState.SUPERSEDED,
+                                       Delivery.manifest_version > _failed.manifest_version))
+    # Failed deliveries are few, and reached through the (state, next_retry_at) index.
+    failing = (select(_failed.station_id)
+               .where(_failed.state == DeliveryState.FAILED,
+                      or_(_failed.next_retry_at.is_(None), _failed.attempts >= 3), ~exists(newer)))
+    return or_(Station.host_key_mismatch, Station.id.in_(failing),
+               and_(Station.last_contact_at.is_(None), StationManifest.version.is_not(None)),
+               Station.last_contact_at < now - silence)
 
 
 def _channel_state(d: Delivery) -> ChannelState:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import Area, Playlist, Station, StationManifest
@@ -31,6 +32,48 @@ def station_day(session: Session, station: Station, day: date) -> dict:
     return {"station": station.code, "day": day.isoformat(), "version": playlist.version, "etag": playlist.etag,
             "compiled_at": playlist.compiled_at.isoformat(), **{k: v for k, v in playlist.content.items()
                                                                  if k in ("zone", "occurrences")}}
+
+
+def latest_days(session: Session, stations: list[Station], days: list[date]) -> dict[tuple[int, date], Playlist]:
+    """The newest compiled version of each station's ``days``, in one query: ``{(station id, day): playlist}``."""
+    ids = [s.id for s in stations]
+    if not ids or not days:
+        return {}
+    newest = (select(Playlist.station_id, Playlist.day, func.max(Playlist.version).label("version"))
+              .where(Playlist.station_id.in_(ids), Playlist.day.in_(days))
+              .group_by(Playlist.station_id, Playlist.day).subquery())
+    rows = session.scalars(select(Playlist).join(newest, (Playlist.station_id == newest.c.station_id)
+                                                 & (Playlist.day == newest.c.day)
+                                                 & (Playlist.version == newest.c.version)))
+    return {(p.station_id, p.day): p for p in rows}
+
+
+def same_days(stations: list[Station], days: list[date], stored: dict[tuple[int, date], Playlist]
+              ) -> dict[tuple[int, date], str]:
+    """Days equal to an earlier station's day (most stations of a commune share them): ``{(station id, day):
+    the code of the first station with that day}``, so a page lists each playlist once."""
+    first: dict[tuple[date, str], str] = {}
+    same = {}
+    for station in stations:
+        for day in days:
+            playlist = stored.get((station.id, day))
+            if playlist is None:
+                continue
+            body = json.dumps({k: v for k, v in playlist.content.items() if k != "station"}, sort_keys=True)
+            if (day, body) in first:
+                same[(station.id, day)] = first[(day, body)]
+            else:
+                first[(day, body)] = station.code
+    return same
+
+
+def names_audio(session: Session, station: Station, sha256: str) -> bool:
+    """Whether the station's current manifest plays the audio ``sha256`` (the rule of the station's own fetches)."""
+    stored = session.get(StationManifest, station.id)
+    if stored is None or sha256 not in stored.body:  # a substring test turns strangers away before parsing
+        return False
+    return any(entry["audio"]["sha256"] == sha256 for day in json.loads(stored.body)["days"]
+               for entry in day["entries"])
 
 
 def day_m3u8(session: Session, station: Station, day: date) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from broadcast.db.models import (
     Area,
@@ -195,6 +195,15 @@ def get_placement(session: Session, user: User, placement_id: int) -> Placement:
         raise NotFound(_l("Placement %(id)s does not exist.", id=placement_id))
     items.get_item(session, user, placement.item_id)  # visible only with its item
     return placement
+
+
+def item_placements(session: Session, item: NewsItem) -> list[Placement]:
+    """An item's placements (the caller has checked the item is the user's to see), latest first."""
+    query = (select(Placement).where(Placement.item_id == item.id)
+             .options(joinedload(Placement.slot), selectinload(Placement.targets).joinedload(PlacementTarget.area),
+                      selectinload(Placement.targets).joinedload(PlacementTarget.station))
+             .order_by(Placement.date_from.desc(), Placement.id.desc()))
+    return list(session.scalars(query))
 
 
 def delete_placement(session: Session, user: User, placement: Placement) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from broadcast.db.models import Area, Level, OverflowPolicy, Role, Slot, Station, User
 from broadcast.errors import InvalidInput, NotFound
@@ -88,6 +88,23 @@ def inherited_slots(session: Session, *, area: Area | None = None, station: Stat
         found += list(session.scalars(select(Slot).where(Slot.station_id == station.id)))
     depth = {a_id: i for i, a_id in enumerate(ids)}
     return sorted(found, key=lambda s: (depth.get(s.area_id, len(ids)), s.start_time, s.id))
+
+
+def usable_slots(session: Session, user: User, *, today: date) -> list[Slot]:
+    """The slots a user may place items into, not ended before ``today``: those of their area and the areas above
+    it (inherited), then those of the areas and the stations inside it; by level, then start time."""
+    current = (Slot.valid_until.is_(None)) | (Slot.valid_until >= today)
+    on_areas = select(Slot).join(Area, Slot.area_id == Area.id).where(current).options(joinedload(Slot.area))
+    on_stations = scope.limit_stations(session, user, select(Slot).join(Station, Slot.station_id == Station.id)
+                                       ).where(current).options(joinedload(Slot.station))
+    if not scope.covers_everything(user):
+        if user.scope_area is None:
+            return []
+        above = [a.id for a in ancestors_and_self(session, user.scope_area)]
+        on_areas = on_areas.where(Area.path.startswith(user.scope_area.path) | Area.id.in_(above))
+    found = sorted(session.scalars(on_areas), key=lambda s: (s.area.path.count("/"), s.area.path, s.start_time,
+                                                             s.id))
+    return found + sorted(session.scalars(on_stations), key=lambda s: (s.station.code, s.start_time, s.id))
 
 
 def create_slot(session: Session, user: User, spec: SlotSpec, *, area: Area | None = None,

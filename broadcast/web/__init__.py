@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from broadcast.web import api, auth, feeds, helpers, ui, ui_emergencies, ui_items, ui_reports, ui_schedule, ui_stations
+from broadcast.web import (
+    api,
+    auth,
+    feeds,
+    helpers,
+    ui,
+    ui_emergencies,
+    ui_items,
+    ui_placements,
+    ui_playlists,
+    ui_reports,
+    ui_schedule,
+    ui_stations,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -16,10 +29,12 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(ui.bp)
     app.register_blueprint(ui_stations.bp)
+    app.register_blueprint(ui_playlists.bp)
     app.register_blueprint(ui_items.bp)
     app.register_blueprint(ui_emergencies.bp)
     app.register_blueprint(ui_reports.bp)
     app.register_blueprint(ui_schedule.bp)
+    app.register_blueprint(ui_placements.bp)
     app.register_blueprint(feeds.bp)
 
     @app.teardown_appcontext

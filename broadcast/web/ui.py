@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -11,13 +12,18 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from broadcast.db.models import Area, Station
+from broadcast.db.models import Area
 from broadcast.i18n import LOCALES, _, _l
-from broadcast.services import areas, scope, stations, users
+from broadcast.services import area_overview, areas, scope, users
 from broadcast.web.auth import login_required, signed_in_user
-from broadcast.web.context import db
+from broadcast.web.context import db, settings
+from broadcast.web.helpers import status_label
+from broadcast.web.time import utc_now
+from broadcast.web.ui_stations import ago
 
 bp = Blueprint("ui", __name__)
+
+PAGE_SIZE = 50  # stations per page: a province has thousands
 
 
 class LoginForm(FlaskForm):
@@ -71,33 +77,50 @@ def set_language(code: str):
 @bp.route("/")
 @login_required
 def dashboard():
+    """The selected area (default: the user's whole scope): station states and delivery, per child area, and a
+    page of its stations, those needing someone first."""
     user = signed_in_user()
     session = db()
     area = areas.get_area(session, request.args.get("area", type=int)) if request.args.get("area") else None
     if area is not None:
         scope.require_area(user, area)
-    root_areas = _children(user, area)
-    station_list = stations.list_stations(session, user, area=area)
+    status = request.args.get("status")
+    status = status if status in area_overview.STATUS_FILTERS else None
+    now, silence = utc_now(), timedelta(seconds=settings().station_offline_after_s)
+    figures = area_overview.overview(session, user, area, _children(user, area), now=now, silence=silence)
+    pages = max(-(-figures.area.matching(status) // PAGE_SIZE), 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = area_overview.station_page(session, user, area, status=status, now=now, silence=silence,
+                                      limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+
+    def page_url(number: int) -> str:
+        return url_for(".dashboard", area=area and area.id, status=status, page=number if number > 1 else None,
+                       _anchor="stations")
+
     return render_template(
-        "dashboard.html", area=area, children=root_areas, stations=station_list,
-        counts=stations.status_counts(session, user), breadcrumbs=_breadcrumbs(user, area),
+        "dashboard.html", area=area, figures=figures.area, children=figures.children, rows=rows, status=status,
+        page=page, pages=pages, page_url=page_url, now=now, breadcrumbs=_breadcrumbs(user, area),
     )
 
 
-def _children(user, area: Area | None) -> list[tuple[Area, int]]:
-    """The next level down from ``area`` (or the top of the user's scope), with station counts."""
-    session = db()
+def _children(user, area: Area | None) -> list[Area]:
+    """The next level down from ``area`` (or the top of the user's scope)."""
     if area is not None:
         query = select(Area).where(Area.parent_id == area.id)
     elif user.scope_area is not None:
         query = select(Area).where(Area.id == user.scope_area_id)
     else:
         query = select(Area).where(Area.parent_id.is_(None))
-    children = list(session.scalars(query.order_by(Area.structure.desc(), Area.code)))
-    # One query for the commune paths of all stations below, counted per child by path prefix.
-    station_paths = list(session.scalars(
-        scope.limit_areas(user, select(Area.path).join(Station, Station.commune_id == Area.id))))
-    return [(child, sum(p.startswith(child.path) for p in station_paths)) for child in children]
+    return list(db().scalars(query.order_by(Area.structure.desc(), Area.code)))
+
+
+@bp.context_processor
+def _helpers():
+    return {"ago": ago, "status_filter_label": status_filter_label}
+
+
+def status_filter_label(status: str) -> str:
+    return _("Offline or never connected") if status == "silent" else status_label(status)
 
 
 def _breadcrumbs(user, area: Area | None) -> list[Area]:

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_timedelta
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
@@ -19,7 +18,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 from broadcast.db.models import ConfirmationStatus, Role, Station, User
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _, _l, format_datetime
-from broadcast.services import asrun, deliveries, scope, slots, stations
+from broadcast.services import areas, asrun, deliveries, scope, slots, stations
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.time import local_today, utc_now
@@ -105,23 +104,35 @@ def confirm(code: str, day: str):
 def _render_day(user: User, found: Station, day: date, form: ConfirmForm):
     now = utc_now()
     view = asrun.station_day(db(), user, found, day, now, settings().zone)
-    slot_names = {}
-    for slot_id in {o.slot_id for o in view.occurrences if o.slot_id is not None}:
-        try:
-            slot_names[slot_id] = slots.get_slot(db(), user, slot_id).name
-        except NotFound:
-            pass  # a slot of another area reaching this station: its times say enough
     return render_template("stations/day.html", station=found, view=view, day=day, now=now, form=form,
-                           slot_names=slot_names, may_confirm=may_confirm(user), today=local_today(),
+                           slot_names=slot_names(user, {o.slot_id for o in view.occurrences}),
+                           may_confirm=may_confirm(user), today=local_today(),
                            previous=day - timedelta(days=1), following=day + timedelta(days=1))
+
+
+def slot_names(user: User, slot_ids: set[int | None]) -> dict[int, str]:
+    """The names of the slots the user may read; a slot of another area reaching a station is left out."""
+    names = {}
+    for slot_id in slot_ids - {None}:
+        try:
+            names[slot_id] = slots.get_slot(db(), user, slot_id).name
+        except NotFound:
+            pass  # its times say enough
+    return names
 
 
 @bp.route("/deliveries")
 @login_required
 def delivery_table():
+    """Every station in scope (or in ``area``); only those needing attention, behind or up to date on request."""
+    user = signed_in_user()
     attention = request.args.get("attention") in ("1", "true", "on")
-    rows = _delivery_status(signed_in_user(), attention_only=attention)
-    return render_template("stations/deliveries.html", rows=rows, attention=attention, now=utc_now())
+    version = request.args.get("version") if request.args.get("version") in ("behind", "current") else None
+    area = areas.get_area(db(), request.args.get("area", type=int)) if request.args.get("area") else None
+    rows = _delivery_status(user, area=area, attention_only=attention,
+                            behind=None if version is None else version == "behind")
+    return render_template("stations/deliveries.html", rows=rows, attention=attention, version=version, area=area,
+                           now=utc_now())
 
 
 def entry_title(occurrence: asrun.OccurrenceView, event) -> str:
@@ -192,14 +203,3 @@ def _helpers():
     return {"airing_label": airing_label, "outcome_label": outcome_label, "confirmation_label": confirmation_label,
             "channel_state_label": channel_state_label, "clock": clock, "duration": duration, "long_day": long_day,
             "ago": ago, "anchor": anchor, "entry_title": entry_title}
-
-
-@bp.app_context_processor
-def _attention():
-    def attention_count() -> int:
-        """Stations in the user's scope needing someone (for the dashboard), counted when a page asks."""
-        if not current_user.is_authenticated:
-            return 0
-        return len(_delivery_status(current_user._get_current_object(), attention_only=True))
-
-    return {"attention_count": attention_count}
