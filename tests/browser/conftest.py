@@ -58,7 +58,8 @@ def browser():
 
 
 def _context_page(browser, **options):
-    context = browser.new_context(**options)
+    # As in a Vietnamese office: the browser asks for Vietnamese and runs on Vietnam's time.
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **options)
     context.set_default_timeout(15_000)
     return context, context.new_page()
 
