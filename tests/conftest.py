@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,24 @@ from tests.services import POSTGRES_URL, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scrypt_once_per_password():
+    """Hash each password once per run, and check each (hash, password) pair once.
+
+    Scrypt is slow on purpose (about 0.1 s), and hundreds of tests create the same demo users and log them in.
+    The first hash and check of each are real; later ones reuse the result. The hashing itself is tested in
+    tests/unit/test_security.py.
+    """
+    from broadcast.services import users
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(users, "hash_password", functools.lru_cache(maxsize=None)(users.hash_password))
+    patch.setattr(users, "check_password_timing_safe",
+                  functools.lru_cache(maxsize=4096)(users.check_password_timing_safe))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +72,22 @@ def _truncate(database: Database) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite_file(tmp_path_factory) -> Path:
+    """An empty SQLite database with every migration applied, made once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    template = Database(f"sqlite:///{path}")
+    template.upgrade()
+    template.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request, tmp_path) -> Database:
     """A migrated, empty database: a new SQLite file, or the run's PostgreSQL database emptied."""
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite_file"), tmp_path / "test.db")
         database = Database(f"sqlite:///{tmp_path / 'test.db'}")
-        database.upgrade()
         yield database
         database.dispose()
     else:
