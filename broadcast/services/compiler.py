@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -73,6 +74,7 @@ def _shared_digest(content: dict) -> str:
 def compile_stations(session: Session, settings: Settings, *, now: datetime,
                      station_ids: Iterable[int] | None = None, days: int | None = None) -> CompileReport:
     """Compile ``days`` (default: the configured horizon) from today for the given stations (default: all)."""
+    started = time.perf_counter()
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the wire format carries milliseconds
     query = select(Station).where(Station.active).options(joinedload(Station.commune)).order_by(Station.id)
     if station_ids is not None:
@@ -110,7 +112,9 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
     work = _Work(list(groups.values()), {k: (p.version, p.etag) for k, p in latest.items()}, stored_manifests,
                  now, showlock)
     writes = _Writes()
-    for result in _compile_all(work, _workers(settings, len(groups))):
+    workers = _workers(settings, len(groups))
+    read = time.perf_counter()
+    for result in _compile_all(work, workers):
         for code, outcome in result.stations:
             report.stations += 1
             report.days_changed += len(outcome.playlists)
@@ -122,13 +126,16 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
                 report.manifests_changed += 1
                 report.new_versions[row["station_id"]] = row["version"]
                 report.nudges.append((code, row["version"], row["etag"]))
+    compiled = time.perf_counter()
     writes.flush(session)
     deliveries.queue_pushes(session, report.new_versions, now)
     session.commit()
     if report.manifests_changed:
         _announce(settings, report)
-    log.info("compiled %d stations (%d groups): %d days and %d manifests changed", report.stations, len(groups),
-             report.days_changed, report.manifests_changed)
+    log.info("compiled %d stations (%d groups, %d processes): %d days and %d manifests changed in %.2f s "
+             "(reading %.2f s, compiling %.2f s, writing %.2f s)", report.stations, len(groups), workers,
+             report.days_changed, report.manifests_changed, time.perf_counter() - started, read - started,
+             compiled - read, time.perf_counter() - compiled)
     return report
 
 

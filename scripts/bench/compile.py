@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 import tempfile
@@ -47,6 +48,9 @@ from broadcast.db.models import (  # noqa: E402
     Structure,
 )
 from broadcast.services import admin_data, areas, compiler  # noqa: E402
+
+logging.basicConfig(level=logging.WARNING)
+logging.getLogger("broadcast.services.compiler").setLevel(logging.INFO)
 
 NOW = datetime(2026, 11, 28, 17, 30, tzinfo=UTC)  # 00:30 local on DAY: nothing is locked yet
 DAY = date(2026, 11, 29)
