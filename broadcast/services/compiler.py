@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -197,14 +198,17 @@ def _workers(settings: Settings, groups: int) -> int:
 
 
 _WORK: _Work | None = None  # what forked workers compile: inherited from the parent, never pickled
+# Two compiles at once (a web request and a job) must not hand their workers each other's work: the global
+# is set, the workers forked (they copy it) and the global cleared, under this lock.
+_FORKING = threading.Lock()
 
 
 def _compile_all(work: _Work, workers: int) -> Iterator[_GroupResult]:
     """Each group's result, in order: in this process, or shared among ``workers`` forked processes.
 
     Fork, not spawn: the workers inherit the loaded inputs instead of receiving them pickled, and send back
-    only rows of text. They run pure code (no database, no network) and leave with os._exit, so the
-    parent's connections are neither used nor closed by them.
+    only rows of text. They run pure code (no database, no network, no logging) and are ended by the pool,
+    so the parent's connections are neither used nor closed by them.
     """
     global _WORK
     if workers <= 1:
@@ -213,17 +217,21 @@ def _compile_all(work: _Work, workers: int) -> Iterator[_GroupResult]:
         return
     size = max(1, -(-len(work.groups) // (workers * 8)))  # a few chunks per worker, so none waits long
     chunks = [(start, min(start + size, len(work.groups))) for start in range(0, len(work.groups), size)]
-    _WORK = work
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for results in pool.imap(_compile_chunk, chunks):
-                yield from results
-    finally:
-        _WORK = None
+    with _FORKING:
+        _WORK = work
+        try:
+            pool = multiprocessing.get_context("fork").Pool(workers)  # forks every worker now
+        finally:
+            _WORK = None
+    with pool:
+        for results in pool.imap(_compile_chunk, chunks):
+            yield from results
 
 
 def _compile_chunk(bounds: tuple[int, int]) -> list[_GroupResult]:
     work = _WORK
+    if work is None:  # a worker the pool started again later, without the work it was forked with
+        raise RuntimeError("a compile worker has no work: it was not forked by _compile_all")
     return [_compile_group(work, group) for group in work.groups[bounds[0]:bounds[1]]]
 
 
