@@ -7,15 +7,12 @@ Screenshots go to tests/artifacts/screenshots/ (not committed).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
 
-from broadcast.db.models import Delivery, DeliveryState, Station
 from tests.browser.conftest import log_in, screenshot, serve
-from tests.integration.test_dashboard import NOW, STATIONS, area_id, set_up
+from tests.integration.test_dashboard import NOW, area_id, known_states
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +21,7 @@ pytestmark = pytest.mark.browser
 def live_url(seeded) -> str:
     seeded.extensions["clock"] = lambda: NOW
     with seeded.extensions["database"].sessions() as session:
-        for code, row in STATIONS.items():
-            set_up(session, code, *row, host_key_mismatch=code == "HG2-01")
-        failing = session.scalar(select(Station).where(Station.code == "HG2-02"))
-        session.add(Delivery(station_id=failing.id, manifest_version=4, channel="sftp", state=DeliveryState.FAILED,
-                             attempts=3, last_error="Connection refused", next_retry_at=NOW + timedelta(hours=1)))
+        known_states(session)
         session.commit()
     with serve(seeded) as url:
         yield url

@@ -63,16 +63,21 @@ def set_up(session, code: str, commune: str, status: str, ago, current, installe
     return station
 
 
+def known_states(session) -> None:
+    """The demo stations in the states of STATIONS (plus two), HG2-01's host key changed, HG2-02's push failing."""
+    for code, row in STATIONS.items():
+        set_up(session, code, *row, host_key_mismatch=code == "HG2-01")
+    failing = session.scalar(select(Station).where(Station.code == "HG2-02"))
+    session.add(Delivery(station_id=failing.id, manifest_version=4, channel="sftp", state=DeliveryState.FAILED,
+                         attempts=3, last_error="Connection refused", next_retry_at=NOW + timedelta(hours=1)))
+
+
 @pytest.fixture
 def world(seeded):
-    """The demo stations in the states of STATIONS (plus two), an inactive one that counts nowhere, the clock."""
+    """The stations in their known states, an inactive one that counts nowhere, the clock."""
     seeded.extensions["clock"] = lambda: NOW
     with seeded.extensions["database"].sessions() as session:
-        for code, row in STATIONS.items():
-            set_up(session, code, *row, host_key_mismatch=code == "HG2-01")
-        failing = session.scalar(select(Station).where(Station.code == "HG2-02"))
-        session.add(Delivery(station_id=failing.id, manifest_version=4, channel="sftp", state=DeliveryState.FAILED,
-                             attempts=3, last_error="Connection refused", next_retry_at=NOW + timedelta(hours=1)))
+        known_states(session)
         set_up(session, "HG1-99", "00694", "offline", timedelta(days=30), 1, None, active=False)
         session.commit()
     return seeded
