@@ -127,6 +127,8 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
                 report.manifests_changed += 1
                 report.new_versions[row["station_id"]] = row["version"]
                 report.nudges.append((code, row["version"], row["etag"]))
+        if writes.pending() >= FLUSH_ROWS:
+            writes.flush(session)  # while the workers compile the next groups
     compiled = time.perf_counter()
     writes.flush(session)
     deliveries.queue_pushes(session, report.new_versions, now)
@@ -154,6 +156,8 @@ def _previous_days(latest, station_id: int, slots, today: date, tz: ZoneInfo, no
 
 # Below this many groups (distinct inputs), starting processes costs more than it saves.
 PARALLEL_MIN_GROUPS = 400
+# Rows are written in batches of about this many as results come in, while the workers go on compiling.
+FLUSH_ROWS = 2000
 
 
 @dataclass
@@ -297,7 +301,11 @@ class _Writes:
     new_manifests: list[dict] = field(default_factory=list)
     changed_manifests: list[dict] = field(default_factory=list)
 
+    def pending(self) -> int:
+        return len(self.playlists) + len(self.new_manifests) + len(self.changed_manifests)
+
     def flush(self, session: Session) -> None:
+        """Send the rows gathered so far (in the caller's transaction) and start again."""
         if self.playlists:
             for row in self.playlists:
                 row["content"] = EncodedJSON(row["content"])
@@ -306,6 +314,7 @@ class _Writes:
             session.execute(insert(StationManifest), self.new_manifests)
         if self.changed_manifests:
             session.execute(update(StationManifest), self.changed_manifests)
+        self.playlists, self.new_manifests, self.changed_manifests = [], [], []
 
 
 def _announce(settings: Settings, report: CompileReport) -> None:

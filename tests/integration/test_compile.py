@@ -107,6 +107,7 @@ def test_a_compile_shared_among_processes_stores_what_one_process_stores(session
     session.query(StationManifest).delete()
     session.commit()
     monkeypatch.setattr(compiler, "PARALLEL_MIN_GROUPS", 1)
+    monkeypatch.setattr(compiler, "FLUSH_ROWS", 5)  # written in batches while the workers go on
     contexts = []
     monkeypatch.setattr(multiprocessing, "get_context", lambda method, real=multiprocessing.get_context: (
         contexts.append(method) or real(method)))
