@@ -9,7 +9,6 @@ compile is shared among processes (``COMPILE_WORKERS``).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -69,7 +68,7 @@ def _latest_playlists(session: Session, station_ids: list[int], first: date, las
 def _shared_digest(content: dict) -> str:
     """The previous day's content without the station code, so equal stations still group together."""
     body = {k: v for k, v in content.items() if k != "station"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(schedules.content_text(body).encode()).hexdigest()
 
 
 def compile_stations(session: Session, settings: Settings, *, now: datetime,
@@ -94,16 +93,20 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
         select(StationManifest.station_id, StationManifest.version, StationManifest.etag)
         .where(StationManifest.station_id.in_([s.id for s in stations])))}
     showlock = timedelta(minutes=settings.showlock_minutes)
-    groups: dict[tuple, _Group] = {}
+    prepared = []
     for station in stations:
         zone = zones[station.id]
-        tz = ZoneInfo(zone)
         today = todays[zone]
         station_inputs = inputs.for_station(station)
         slots = schedules.effective_slots(station_inputs.chain)
-        previous = _previous_days(latest, station.id, slots, today, tz, now, showlock)
-        key = (zone, today, station_inputs.group_key(),
-               tuple(sorted((d, _shared_digest(latest[(station.id, d)].content)) for d in previous)))
+        frozen = _frozen_today(latest, station.id, slots, today, ZoneInfo(zone), now, showlock)
+        prepared.append((station, zone, today, station_inputs, slots, frozen))
+    # What aired or is about to: read in one query for all the stations whose today is partly frozen.
+    kept = _contents(session, [frozen.id for *_, frozen in prepared if frozen is not None])
+    groups: dict[tuple, _Group] = {}
+    for station, zone, today, station_inputs, slots, frozen in prepared:
+        previous = {} if frozen is None else {today: day_from_content(kept[frozen.id])}
+        key = (zone, today, station_inputs.group_key(), None if frozen is None else _shared_digest(kept[frozen.id]))
         group = groups.get(key)
         if group is None:
             group = groups[key] = _Group(zone, today, today + timedelta(days=days - 1), slots,
@@ -142,14 +145,22 @@ def compile_stations(session: Session, settings: Settings, *, now: datetime,
     return report
 
 
-def _previous_days(latest, station_id: int, slots, today: date, tz: ZoneInfo, now: datetime,
-                   showlock: timedelta) -> dict[date, schedules.DayPlaylist]:
+def _frozen_today(latest, station_id: int, slots, today: date, tz: ZoneInfo, now: datetime,
+                  showlock: timedelta) -> Playlist | None:
     """The last compile of today, when one of today's occurrences is already locked or over (showlock)."""
     stored = latest.get((station_id, today))
     if stored is None:
-        return {}
+        return None
     locked = any(schedules.is_locked(occ, now, showlock) for occ in schedules.occurrences(slots, today, today, tz))
-    return {today: day_from_content(stored.content)} if locked else {}
+    return stored if locked else None
+
+
+def _contents(session: Session, playlist_ids: list[int]) -> dict[int, dict]:
+    found: dict[int, dict] = {}
+    for start in range(0, len(playlist_ids), 5000):  # well below SQLite's limit on bound parameters
+        chunk = playlist_ids[start:start + 5000]
+        found.update(session.execute(select(Playlist.id, Playlist.content).where(Playlist.id.in_(chunk))).all())
+    return found
 
 
 # Compiling: pure work on plain data, so that it can run in other processes ---------------------------------

@@ -6,7 +6,7 @@ import multiprocessing
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from broadcast.db.models import AudioAsset, Playlist, StationManifest
 from broadcast.services import areas, compiler, items, placements, slots, stations
@@ -138,6 +138,21 @@ def test_overflow_is_reported_in_plain_words(session, world):
     # 3 x 250 s plus two 1 s gaps in a 600 s slot.
     assert overflow.text_en == "the 06:00 slot overflows at 3 stations by up to 2 min 32 s"
     assert overflow.text_vi == "khung giờ 06:00 bị tràn ở 3 đài, nhiều nhất 2 phút 32 giây"
+
+
+def test_frozen_sessions_are_read_in_one_query_not_one_per_station(session, world, database):
+    world["place"](world["item"]("Tin đã chốt", 60), ["08"])
+    soon = datetime(2026, 11, 28, 22, 45, tzinfo=UTC)  # 05:45 on the 29th in Hà Giang: 15 min before air
+    world["compile"](now=soon)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        report = world["compile"](now=soon + timedelta(minutes=1))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    assert report.stations == 3 and report.days_changed == 0
+    assert len([s for s in statements if "playlists.content" in s]) == 1
 
 
 def test_showlock_freezes_an_imminent_session(session, world):
