@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -82,6 +83,12 @@ def phone(browser):
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def fits_the_screen(page, width: int = 360) -> None:
+    """The page is no wider than a ``width`` px phone screen (wide tables scroll inside their own box)."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{urlsplit(page.url).path} is {scroll_width}px wide on a {width}px screen"
 
 
 def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:

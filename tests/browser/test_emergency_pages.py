@@ -7,8 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import log_in, screenshot, serve
-from tests.browser.test_operator_pages import fits_the_screen
+from tests.browser.conftest import fits_the_screen, log_in, screenshot, serve
 from tests.integration.test_emergencies import ack, poll, warning_item, world  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from broadcast.db.models import ItemStatus, NewsItem, RenderState
-from tests.browser.conftest import log_in, screenshot, serve
+from tests.browser.conftest import fits_the_screen, log_in, screenshot, serve
 
 pytestmark = pytest.mark.browser
 
@@ -50,10 +50,6 @@ def log_in_again(page, base: str, username: str) -> None:
         page.locator("form.who button[type=submit]").click()
     log_in(page, base, username)
 
-
-def fits_the_screen(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{path_of(page)} is {width}px wide on a 360px screen"
 
 
 def test_editor_writes_and_submits_then_the_approver_approves_from_the_queue(page, live_url, seeded):

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.airing import build_world, played
+from tests.browser.conftest import fits_the_screen, screenshot, serve
 from tests.browser.conftest import log_in as log_in_as
-from tests.browser.conftest import screenshot, serve
 from tests.integration.test_operator_pages import DAY
 
 pytestmark = pytest.mark.browser
@@ -40,10 +40,6 @@ def log_in(page, base: str, username: str = "vanhanh") -> None:
 def session_card(page):
     return page.locator("section.occurrence").first
 
-
-def fits_the_screen(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{urlsplit(page.url).path} is {width}px wide on a 360px screen"
 
 
 def test_operator_confirms_a_session_as_not_aired(page, live_url):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from broadcast.db.models import Placement, Station
-from tests.browser.conftest import log_in, screenshot, serve
+from tests.browser.conftest import fits_the_screen, log_in, screenshot, serve
 from tests.integration.test_placement_pages import DAY, NOW, approved_item, area_id, morning_slot, sessions
 
 pytestmark = pytest.mark.browser
@@ -90,8 +90,7 @@ def test_phone_loads_a_communes_stations_in_place(phone, live):
     node(phone, "00700").check()  # the whole commune after all: the loaded stations are covered
     assert node(phone, "station:ND-001").is_disabled() and node(phone, "station:ND-449").is_checked()
     assert phone.locator("#place-summary").inner_text() == "Đã chọn: 1 xã, 450 đài"
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"the placement page is {width}px wide on a 360px screen"
+    fits_the_screen(phone)
     phone.select_option("#slot", index=1)
     phone.fill("#date_from", DAY)
     phone.fill("#date_until", DAY)

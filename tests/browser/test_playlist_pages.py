@@ -16,7 +16,7 @@ import pytest
 from audio.processing import AudioStore
 from tests.airing import build_world
 from tests.audio_fixtures import tone
-from tests.browser.conftest import log_in, screenshot, serve
+from tests.browser.conftest import fits_the_screen, log_in, screenshot, serve
 
 pytestmark = pytest.mark.browser
 
@@ -63,5 +63,4 @@ def test_playlists_fit_a_phone(phone, live_url):
     phone.goto(f"{live_url}/playlists")
     assert phone.locator("#st-HG1-01-2026-11-29 audio").first.is_visible()
     screenshot(phone, "playlists-360.png")
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"the playlists page is {width}px wide on a 360px screen"
+    fits_the_screen(phone)

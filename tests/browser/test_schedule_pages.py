@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import log_in, screenshot, serve
+from tests.browser.conftest import fits_the_screen, log_in, screenshot, serve
 from tests.integration.test_schedule_pages import PAGE, build_schedule
 
 pytestmark = pytest.mark.browser
@@ -55,6 +55,5 @@ def test_timeline_fits_a_phone(phone, live_url):
     log_in(phone, live_url, "bientap")
     phone.goto(live_url + PAGE)
     assert phone.locator("article.tl-occ").count() == 1
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"the timeline is {width}px wide on a 360px screen"
+    fits_the_screen(phone)
     screenshot(phone, "schedule-phone.png")
