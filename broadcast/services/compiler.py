@@ -8,6 +8,7 @@ compile is shared among processes (``COMPILE_WORKERS``).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -15,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -74,6 +76,41 @@ def _shared_digest(content: dict) -> str:
 def compile_stations(session: Session, settings: Settings, *, now: datetime,
                      station_ids: Iterable[int] | None = None, days: int | None = None) -> CompileReport:
     """Compile ``days`` (default: the configured horizon) from today for the given stations (default: all)."""
+    with collector_paused():
+        return _compile_stations(session, settings, now=now, station_ids=station_ids, days=days)
+
+
+class _Pauses:
+    depth = 0  # compiles running in this process
+    restore = False  # whether the collector was on before the first of them
+    lock = threading.Lock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a compile runs, and back as it was when the last one running ends.
+
+    A compile builds hundreds of thousands of long-lived objects (rules, entries), and each of them makes
+    the collector walk everything built so far again: at 10,000 stations that was a third of the time
+    spent reading, with nothing to free (the objects are released by reference counts). Forked workers
+    inherit it off, so they never walk (and copy) the pages they share with the parent either.
+    """
+    with _Pauses.lock:
+        if _Pauses.depth == 0:
+            _Pauses.restore = gc.isenabled()
+            gc.disable()
+        _Pauses.depth += 1
+    try:
+        yield
+    finally:
+        with _Pauses.lock:
+            _Pauses.depth -= 1
+            if _Pauses.depth == 0 and _Pauses.restore:
+                gc.enable()
+
+
+def _compile_stations(session: Session, settings: Settings, *, now: datetime,
+                      station_ids: Iterable[int] | None, days: int | None) -> CompileReport:
     started = time.perf_counter()
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the wire format carries milliseconds
     query = select(Station).where(Station.active).options(joinedload(Station.commune)).order_by(Station.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -118,6 +119,31 @@ def test_a_compile_shared_among_processes_stores_what_one_process_stores(session
     assert sorted(shared.nudges) == sorted(alone.nudges) and shared.problems == alone.problems
     again = compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)  # unchanged
     assert (again.days_changed, again.manifests_changed) == (0, 0)
+
+
+def test_the_cycle_collector_is_paused_during_a_compile_and_left_as_it_was(session, world, monkeypatch):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    during = []
+    real = compiler.load_inputs
+    monkeypatch.setattr(compiler, "load_inputs", lambda *a, **kw: during.append(gc.isenabled()) or real(*a, **kw))
+    assert gc.isenabled()
+    world["compile"]()
+    assert during == [False] and gc.isenabled()
+
+    gc.disable()  # someone else's choice: a compile does not turn it on
+    try:
+        world["compile"]()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(compiler, "load_inputs", broken)
+    with pytest.raises(RuntimeError):
+        world["compile"]()
+    assert gc.isenabled()  # on again after a compile that failed
 
 
 def test_priority_and_emergency_go_first(session, world):
