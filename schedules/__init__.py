@@ -4,7 +4,14 @@ Dataclasses in, dataclasses out; no database, no web framework, no clock of its 
 """
 
 from schedules.compile import compile_day, compile_days
-from schedules.fingerprint import SharedContent, canonical_content, content_text, fingerprint, fingerprint_content
+from schedules.fingerprint import (
+    SharedContent,
+    canonical_content,
+    content_text,
+    fingerprint,
+    fingerprint_content,
+    playlist_text,
+)
 from schedules.fit import check_fits, fit_runs, lay_out
 from schedules.media import AudioRef
 from schedules.occurrences import DEFAULT_ZONE, Occurrence, localize, occurrence_key, occurrences
@@ -24,7 +31,7 @@ __all__ = [
     "AudioRef", "CarriedItem", "DayPlaylist", "Entry", "FilledOccurrence", "Occurrence", "Overlap", "Piece",
     "PlacementRule", "Problem", "ProblemSummary", "Run", "SharedContent", "SlotRule",
     "canonical_content", "check_fits", "content_text", "compile_day", "compile_days", "effective_slots", "fingerprint",
-    "fingerprint_content", "fit_runs",
+    "fingerprint_content", "fit_runs", "playlist_text",
     "format_duration", "is_locked", "is_over", "lay_out", "localize", "occurrence_key", "occurrences",
     "parse_rule", "plan_occurrence", "rank_key", "rank_placements", "recurring_dates", "sequence_runs",
     "slot_aliases", "summarize_problems", "validate_slots",

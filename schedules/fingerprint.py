@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring as _json_string  # json's own writer of a str (ensure_ascii=False)
 from typing import Any
 
-from schedules.playlist import DayPlaylist, Entry
+from schedules.media import AudioRef
+from schedules.playlist import DayPlaylist, Entry, FilledOccurrence
 
 
 def _entry(entry: Entry) -> dict[str, Any]:
@@ -50,7 +52,18 @@ def canonical_content(playlist: DayPlaylist) -> dict[str, Any]:
 
 def fingerprint(playlist: DayPlaylist) -> str:
     """sha256 hex of the canonical JSON of ``canonical_content(playlist)``."""
-    return fingerprint_content(canonical_content(playlist))
+    return hashlib.sha256(playlist_text(playlist).encode("utf-8")).hexdigest()
+
+
+def playlist_text(playlist: DayPlaylist) -> str:
+    """``content_text(canonical_content(playlist))``, written straight from the playlist.
+
+    A compile writes this for every station and day: writing the text directly, member by member in sorted
+    key order, takes a third of the time of building the dictionaries and encoding them. Values are written
+    by json's own functions, so the text is the same to the byte (the tests compare the two on hostile text).
+    """
+    head, tail = _playlist_parts(playlist)
+    return f'{head},"station":{_json(playlist.station_code)}{tail}'
 
 
 def fingerprint_content(content: dict[str, Any]) -> str:
@@ -78,7 +91,56 @@ class SharedContent:
         cut = text.rindex(',"zone":')  # the last member; a quote inside a title is escaped, so this is it
         self._head, self._tail = text[:cut], text[cut:]
 
+    @classmethod
+    def of(cls, playlist: DayPlaylist) -> SharedContent:
+        """The shared text of a compiled day (see ``playlist_text``), without building its content first."""
+        shared = cls.__new__(cls)
+        shared._head, shared._tail = _playlist_parts(playlist)
+        return shared
+
     def for_station(self, code: str) -> tuple[str, str]:
         """The station's canonical text and its fingerprint."""
         text = f'{self._head},"station":{json.dumps(code, ensure_ascii=False)}{self._tail}'
         return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Writing the canonical text directly. Members go in sorted key order (as json.dumps(sort_keys=True) puts
+# them); numbers, strings and null go through _json, which writes them as json.dumps does.
+
+def _json(value: object) -> str:
+    kind = type(value)
+    if kind is str:
+        return _json_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # whatever else: exactly as json writes it
+
+
+def _audio_text(audio: AudioRef | None) -> str:
+    if audio is None:
+        return "null"
+    return f"[{_json(audio.sha256)},{_json(audio.size_bytes)},{_json(audio.duration_ms)}]"
+
+
+def _entry_text(entry: Entry) -> str:
+    # datetime.isoformat() writes only digits, "-", ":", "+", "." and "T": nothing JSON would escape.
+    return (f'{{"audio":{_audio_text(entry.audio)},"end":"{entry.end.isoformat()}",'
+            f'"item_class":{_json(entry.item_class)},"item_id":{_json(entry.item_id)},"kind":{_json(entry.kind)},'
+            f'"placement_id":{_json(entry.placement_id)},"play_ms":{_json(entry.play_ms)},'
+            f'"repeat":{_json(entry.repeat)},"start":"{entry.start.isoformat()}","title":{_json(entry.title)}}}')
+
+
+def _occurrence_text(filled: FilledOccurrence) -> str:
+    occurrence = filled.occurrence
+    return (f'{{"end":"{occurrence.end.isoformat()}","entries":[{",".join(map(_entry_text, filled.entries))}],'
+            f'"key":{_json(filled.key)},"slot_id":{_json(occurrence.slot_id)},'
+            f'"start":"{occurrence.start.isoformat()}"}}')
+
+
+def _playlist_parts(playlist: DayPlaylist) -> tuple[str, str]:
+    """The text before and after the "station" member, which sorts between "occurrences" and "zone"."""
+    head = (f'{{"day":"{playlist.day.isoformat()}",'
+            f'"occurrences":[{",".join(map(_occurrence_text, playlist.occurrences))}]')
+    return head, f',"zone":{_json(playlist.zone)}}}'

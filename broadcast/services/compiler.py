@@ -293,7 +293,7 @@ def _compile_group(work: _Work, group: _Group) -> _GroupResult:
     compiled = schedules.compile_days(
         first_code, group.today, group.day_to, tz, group.slots, group.placements, now=work.now,
         showlock=work.showlock, previous=group.previous, aliases=group.aliases)
-    contents = [schedules.SharedContent(schedules.canonical_content(day)) for day in compiled]
+    contents = [schedules.SharedContent.of(day) for day in compiled]
     template: wire.Manifest | None = None
     stations = []
     for station_id, code in group.members:

@@ -116,6 +116,32 @@ def test_canonical_json_is_sorted_compact_utf8_json():
     assert "Bản tin sáng".encode() in data
 
 
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("text", [
+    'Tin "lũ" ,"days":[]', "đường \\ dốc", "dòng 1\ndòng 2\ttab\r", "\x00\x01\x1f\x7f", "\u2028\u2029",
+    "Cảnh báo 🌊 bão số 3", "", "ký tự \ufeff và \u00a0",
+])
+def test_text_written_member_by_member_is_json_dumps_of_the_document(text):
+    odd = dataclasses.replace(NEWS, url=f"https://đài.vn/tệp/{NEWS.sha256}?tên=\"bản\"")
+    days = (Day(DAY1, 3, (
+        entry(f"4@{text}", 0, at(DAY1, 6), odd, title=text, item_class="priority"),
+        entry(f"4@{text}", 1, at(DAY1, 6, 1, 36, 250), FILLER, play_ms=20_000, kind="filler", item_id=None,
+              title=text, slot_id=None),
+    )),)
+    manifest = sample(days=days, station="HG1.01_x" if text else "XA-01")
+    data = to_json(manifest)
+    doc = json.loads(data)
+    assert data == _dumps(doc).encode() and doc["days"][0]["entries"][0]["title"] == text
+    content = {key: doc[key] for key in ("days", "schema", "station", "timezone")}
+    assert manifest.etag == f'"{hashlib.sha256(_dumps(content).encode()).hexdigest()}"'
+    day = {key: doc["days"][0][key] for key in ("date", "entries")}
+    assert day_etag(days[0], "Asia/Ho_Chi_Minh") == f'"{hashlib.sha256(_dumps(day).encode()).hexdigest()}"'
+    assert from_json(data) == manifest
+
+
 def test_etag_is_sha256_of_the_canonical_content_object():
     doc = json.loads(to_json(sample()))
     content = {key: doc[key] for key in ("days", "schema", "station", "timezone")}

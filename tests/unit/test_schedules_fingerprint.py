@@ -21,6 +21,7 @@ from schedules import (
     fingerprint,
     fingerprint_content,
     format_duration,
+    playlist_text,
     summarize_problems,
 )
 from schedules.occurrences import as_zone
@@ -71,6 +72,46 @@ def test_shared_content_gives_each_station_the_text_and_fingerprint_of_its_own_c
     assert text == content_text(own) == json.dumps(own, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert digest == fingerprint_content(own) == hashlib.sha256(text.encode()).hexdigest()
     assert json.loads(text) == own
+
+
+HOSTILE_TITLES = [
+    'Tin "lũ" ,"zone":"x"', "đường \\ dốc", "dòng 1\ndòng 2\ttab\r", "\x00\x01\x1f\x7f", "\u2028\u2029",
+    "Cảnh báo 🌊 bão số 3", "", "ký tự \ufeff và \u00a0",
+]
+
+
+def _dumps(content) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_the_text_written_directly_is_json_dumps_of_the_content(title):
+    filler = replace(SLOT, id=2, start=time(17, 0), gap_ms=0, filler=audio(9, 20_000))
+    emergency = replace(place(3, slot_id=2), item_class="emergency", priority=5)
+    unrendered = replace(place(4, slot_id=2), audio=None, estimated_ms=30_000)
+    playlist = compile_with([replace(place(1), title=title), place(2, repeat_count=2, repeat_gap_s=10), emergency,
+                             unrendered], slots=(SLOT, filler))
+    kinds = {e.kind for occ in playlist.occurrences for e in occ.entries}
+    assert kinds == {"item", "filler"} and len(playlist.occurrences) == 2
+    assert any(e.audio is None for occ in playlist.occurrences for e in occ.entries)
+    assert playlist_text(playlist) == _dumps(canonical_content(playlist)) == content_text(canonical_content(playlist))
+    for code in ("XA-01", "Đài-1"):
+        own = {**canonical_content(playlist), "station": code}
+        assert SharedContent.of(playlist).for_station(code) == SharedContent(own).for_station(code)
+        assert SharedContent.of(playlist).for_station(code)[0] == _dumps(own)
+
+
+def test_the_text_of_a_day_without_sessions_and_of_unusual_values():
+    empty = compile_with([], slots=())
+    assert empty.occurrences == ()
+    assert playlist_text(empty) == _dumps(canonical_content(empty))
+    playlist = compile_with([place(1)])
+    entry = playlist.occurrences[0].entries[0]
+    # Values of other types than the dataclasses promise are still written exactly as json writes them.
+    odd = replace(playlist, occurrences=(replace(playlist.occurrences[0], entries=(
+        replace(entry, repeat=True, play_ms=60_000.0, title=None), entry)),))
+    assert playlist_text(odd) == _dumps(canonical_content(odd))
+    assert fingerprint(odd) == hashlib.sha256(_dumps(canonical_content(odd)).encode()).hexdigest()
 
 
 def test_unchanged_when_nothing_changed():
