@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from broadcast.db.models import AudioAsset, Playlist, StationManifest
+from broadcast.db.models import AudioAsset, ContentSource, Playlist, StationManifest
 from broadcast.services import areas, compiler, items, placements, slots, stations
 from stations import manifest as wire
 from tests.factories import tuyen_quang
@@ -144,6 +144,21 @@ def test_the_cycle_collector_is_paused_during_a_compile_and_left_as_it_was(sessi
     with pytest.raises(RuntimeError):
         world["compile"]()
     assert gc.isenabled()  # on again after a compile that failed
+
+
+def test_a_recording_without_its_audio_is_left_out_but_a_text_not_read_yet_keeps_its_place(session, world):
+    recorded = world["item"]("Chương trình tiếng Mông", 60)
+    spoken = world["item"]("Tin chưa đọc", 60)
+    world["place"](recorded, ["08"])
+    world["place"](spoken, ["08"])
+    recorded.content_source, recorded.audio_asset = ContentSource.RECORDING, None  # its file was withdrawn
+    spoken.audio_asset, spoken.estimated_duration_ms = None, 45_000  # its text changed and is being read again
+    session.commit()
+    world["compile"]()
+    station = stations.get_station(session, "HG1-01")
+    day = session.scalar(select(Playlist).where(Playlist.station_id == station.id, Playlist.day == TOMORROW))
+    entries = [e for occ in day.content["occurrences"] for e in occ["entries"] if e["kind"] == "item"]
+    assert [(e["title"], e["audio"], e["play_ms"]) for e in entries] == [("Tin chưa đọc", None, 45_000)]
 
 
 def test_priority_and_emergency_go_first(session, world):
