@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import logging
+import math
 import multiprocessing
 import os
 import threading
 import time
+import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from queue import Empty
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, make_url, or_, select, update
 from sqlalchemy.orm import Session, defer, joinedload
 
 import schedules
 from broadcast.channels import http_pull, mqtt
 from broadcast.config import Settings
+from broadcast.db.engine import Database
 from broadcast.db.models import Area, Playlist, Station, StationManifest
 from broadcast.db.types import EncodedJSON
 from broadcast.services import deliveries
@@ -75,7 +80,11 @@ def _shared_digest(content: dict) -> str:
 
 def compile_stations(session: Session, settings: Settings, *, now: datetime,
                      station_ids: Iterable[int] | None = None, days: int | None = None) -> CompileReport:
-    """Compile ``days`` (default: the configured horizon) from today for the given stations (default: all)."""
+    """Compile ``days`` (default: the configured horizon) from today for the given stations (default: all).
+
+    The result is committed. A compile of ``PARALLEL_MIN_STATIONS`` or more stations also commits the session
+    before it starts: its workers read on connections of their own, which see only committed data.
+    """
     with collector_paused():
         return _compile_stations(session, settings, now=now, station_ids=station_ids, days=days)
 
@@ -123,39 +132,19 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
     days = days or settings.schedule_days
     zones = {s.id: station_zone(s, settings) for s in stations}
     todays = {z: now.astimezone(ZoneInfo(z)).date() for z in set(zones.values())}
-    first, last = min(todays.values()), max(todays.values()) + timedelta(days=days - 1)
-    inputs = load_inputs(session, stations, first, last)
-    latest = _latest_playlists(session, [s.id for s in stations], first, last)
-    stored_manifests = {m.station_id: (m.version, m.etag) for m in session.execute(
-        select(StationManifest.station_id, StationManifest.version, StationManifest.etag)
-        .where(StationManifest.station_id.in_([s.id for s in stations])))}
-    showlock = timedelta(minutes=settings.showlock_minutes)
-    prepared = []
-    for station in stations:
-        zone = zones[station.id]
-        today = todays[zone]
-        station_inputs = inputs.for_station(station)
-        slots = schedules.effective_slots(station_inputs.chain)
-        frozen = _frozen_today(latest, station.id, slots, today, ZoneInfo(zone), now, showlock)
-        prepared.append((station, zone, today, station_inputs, slots, frozen))
-    # What aired or is about to: read in one query for all the stations whose today is partly frozen.
-    kept = _contents(session, [frozen.id for *_, frozen in prepared if frozen is not None])
-    groups: dict[tuple, _Group] = {}
-    for station, zone, today, station_inputs, slots, frozen in prepared:
-        previous = {} if frozen is None else {today: day_from_content(kept[frozen.id])}
-        key = (zone, today, station_inputs.group_key(), None if frozen is None else _shared_digest(kept[frozen.id]))
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = _Group(zone, today, today + timedelta(days=days - 1), slots,
-                                         station_inputs.placements, previous,
-                                         schedules.slot_aliases(station_inputs.chain))
-        group.members.append((station.id, station.code))
-    work = _Work(list(groups.values()), {k: (p.version, p.etag) for k, p in latest.items()}, stored_manifests,
-                 now, showlock)
+    plan = _Plan(zones, todays, min(todays.values()), max(todays.values()) + timedelta(days=days - 1), days, now,
+                 timedelta(minutes=settings.showlock_minutes))
+    workers = _workers(settings, len(stations))
+    counts = {"groups": 0, "parts": 1}
+    if workers > 1:
+        session.commit()  # see above: the workers must see what this session holds
+        results = _compile_in_workers(settings, _partitions(stations, workers), plan, counts)
+    else:
+        work = _read_work(session, stations, plan)
+        counts["groups"] = len(work.groups)
+        results = (_compile_group(work, group) for group in work.groups)
     writes = _Writes()
-    workers = _workers(settings, len(groups))
-    read = time.perf_counter()
-    for result in _compile_all(work, workers):
+    for result in results:
         for code, outcome in result.stations:
             report.stations += 1
             report.days_changed += len(outcome.playlists)
@@ -175,11 +164,56 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
     session.commit()
     if report.manifests_changed:
         _announce(settings, report)
-    log.info("compiled %d stations (%d groups, %d processes): %d days and %d manifests changed in %.2f s "
-             "(reading %.2f s, compiling %.2f s, writing %.2f s)", report.stations, len(groups), workers,
-             report.days_changed, report.manifests_changed, time.perf_counter() - started, read - started,
-             compiled - read, time.perf_counter() - compiled)
+    log.info("compiled %d stations (%d groups, %d parts, %d processes): %d days and %d manifests changed in "
+             "%.2f s (%.2f s writing after the last result)", report.stations, counts["groups"], counts["parts"],
+             workers, report.days_changed, report.manifests_changed, time.perf_counter() - started,
+             time.perf_counter() - compiled)
     return report
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every part of one compile shares: the stations' zones, today in each zone, the days to compile."""
+
+    zones: dict[int, str]  # station id -> zone
+    todays: dict[str, date]  # zone -> today there
+    first: date
+    last: date
+    days: int
+    now: datetime
+    showlock: timedelta
+
+
+def _read_work(session: Session, stations: list[Station], plan: _Plan) -> _Work:
+    """Read these stations' inputs and put the stations whose inputs are equal into one group."""
+    station_ids = [s.id for s in stations]
+    inputs = load_inputs(session, stations, plan.first, plan.last)
+    latest = _latest_playlists(session, station_ids, plan.first, plan.last)
+    stored_manifests = {m.station_id: (m.version, m.etag) for m in session.execute(
+        select(StationManifest.station_id, StationManifest.version, StationManifest.etag)
+        .where(StationManifest.station_id.in_(station_ids)))}
+    prepared = []
+    for station in stations:
+        zone = plan.zones[station.id]
+        today = plan.todays[zone]
+        station_inputs = inputs.for_station(station)
+        slots = schedules.effective_slots(station_inputs.chain)
+        frozen = _frozen_today(latest, station.id, slots, today, ZoneInfo(zone), plan.now, plan.showlock)
+        prepared.append((station, zone, today, station_inputs, slots, frozen))
+    # What aired or is about to: read in one query for all the stations whose today is partly frozen.
+    kept = _contents(session, [frozen.id for *_, frozen in prepared if frozen is not None])
+    groups: dict[tuple, _Group] = {}
+    for station, zone, today, station_inputs, slots, frozen in prepared:
+        previous = {} if frozen is None else {today: day_from_content(kept[frozen.id])}
+        key = (zone, today, station_inputs.group_key(), None if frozen is None else _shared_digest(kept[frozen.id]))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(zone, today, today + timedelta(days=plan.days - 1), slots,
+                                         station_inputs.placements, previous,
+                                         schedules.slot_aliases(station_inputs.chain))
+        group.members.append((station.id, station.code))
+    return _Work(list(groups.values()), {k: (p.version, p.etag) for k, p in latest.items()}, stored_manifests,
+                 plan.now, plan.showlock)
 
 
 def _frozen_today(latest, station_id: int, slots, today: date, tz: ZoneInfo, now: datetime,
@@ -202,10 +236,15 @@ def _contents(session: Session, playlist_ids: list[int]) -> dict[int, dict]:
 
 # Compiling: pure work on plain data, so that it can run in other processes ---------------------------------
 
-# Below this many groups (distinct inputs), starting processes costs more than it saves.
-PARALLEL_MIN_GROUPS = 400
+# Below this many stations, starting processes costs more than it saves.
+PARALLEL_MIN_STATIONS = 400
+# A worker reads and compiles its stations in parts of about this many, so that the database reads stay
+# small (a part's areas and stations fit the IN lists of one query each).
+PART_STATIONS = 5000
 # Rows are written in batches of about this many as results come in, while the workers go on compiling.
 FLUSH_ROWS = 2000
+# A worker sends its results in messages of this many groups.
+GROUPS_PER_MESSAGE = 200
 
 
 @dataclass
@@ -243,48 +282,114 @@ class _GroupResult:
     problems: list[schedules.Problem]
 
 
-def _workers(settings: Settings, groups: int) -> int:
-    if groups < PARALLEL_MIN_GROUPS:
+def _workers(settings: Settings, stations: int) -> int:
+    if stations < PARALLEL_MIN_STATIONS or _in_memory(settings.resolved_database_url):
         return 1
     return settings.compile_workers or min(os.cpu_count() or 1, 4)
 
 
-_WORK: _Work | None = None  # what forked workers compile: inherited from the parent, never pickled
-# Two compiles at once (a web request and a job) must not hand their workers each other's work: the global
-# is set, the workers forked (they copy it) and the global cleared, under this lock.
-_FORKING = threading.Lock()
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite database exists only on the connection that made it: no worker could read it."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
-def _compile_all(work: _Work, workers: int) -> Iterator[_GroupResult]:
-    """Each group's result, in order: in this process, or shared among ``workers`` forked processes.
+def _partitions(stations: list[Station], workers: int) -> list[list[list[int]]]:
+    """Each worker's share of the stations, as parts of station ids: communes whole, in tree order.
 
-    Fork, not spawn: the workers inherit the loaded inputs instead of receiving them pickled, and send back
-    only rows of text. They run pure code (no database, no network, no logging) and are ended by the pool,
-    so the parent's connections are neither used nor closed by them.
+    Neighbours in the tree usually share their inputs (and so their group), and a commune is never split.
     """
-    global _WORK
-    if workers <= 1:
-        for group in work.groups:
-            yield _compile_group(work, group)
-        return
-    size = max(1, -(-len(work.groups) // (workers * 8)))  # a few chunks per worker, so none waits long
-    chunks = [(start, min(start + size, len(work.groups))) for start in range(0, len(work.groups), size)]
-    with _FORKING:
-        _WORK = work
-        try:
-            pool = multiprocessing.get_context("fork").Pool(workers)  # forks every worker now
-        finally:
-            _WORK = None
-    with pool:
-        for results in pool.imap(_compile_chunk, chunks):
-            yield from results
+    ordered = sorted(stations, key=lambda s: (s.commune.path, s.id))
+    target = len(ordered) / workers
+    part_size = math.ceil(target / math.ceil(target / PART_STATIONS))  # a share's parts come out even too
+    shares: list[list[list[int]]] = [[] for _ in range(workers)]
+    placed = 0
+    for _commune, members in itertools.groupby(ordered, key=lambda s: s.commune_id):
+        ids = [s.id for s in members]
+        # To the share its middle station falls in, so shares come out even.
+        share = shares[min(workers - 1, int((placed + len(ids) / 2) // target))]
+        if not share or (share[-1] and len(share[-1]) + len(ids) > part_size):
+            share.append([])
+        share[-1].extend(ids)
+        placed += len(ids)
+    return [share for share in shares if share]
 
 
-def _compile_chunk(bounds: tuple[int, int]) -> list[_GroupResult]:
-    work = _WORK
-    if work is None:  # a worker the pool started again later, without the work it was forked with
-        raise RuntimeError("a compile worker has no work: it was not forked by _compile_all")
-    return [_compile_group(work, group) for group in work.groups[bounds[0]:bounds[1]]]
+class CompileWorkerFailed(RuntimeError):
+    """A worker process could not read or compile its stations; nothing of the compile is committed."""
+
+
+def _compile_in_workers(settings: Settings, shares: list[list[list[int]]], plan: _Plan,
+                        counts: dict) -> Iterator[_GroupResult]:
+    """Every group's result, from one forked process per share, each reading its stations on its own.
+
+    Reading is most of what is left when compiling is shared out, so the workers read too, each on its
+    own database connection. Fork, not spawn: a worker starts with the plan and the code already loaded.
+    Results come back through a queue whose feeder thread sends them while the worker compiles on, so a
+    worker never waits for the parent, which writes the rows as they come.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    running = []
+    for share in shares:
+        worker = context.Process(target=_work_in_child, args=(queue, settings, share, plan), daemon=True)
+        worker.start()  # forks now: the worker is given its share and the plan in memory, never pickled
+        running.append(worker)
+    counts["parts"] = sum(map(len, shares))
+    done = 0
+    try:
+        while done < len(running):
+            try:
+                kind, payload = queue.get(timeout=1)
+            except Empty:
+                dead = [w for w in running if w.exitcode not in (None, 0)]
+                if dead:
+                    raise CompileWorkerFailed(f"a compile worker ended with code {dead[0].exitcode} "
+                                              "before sending its results") from None
+                continue
+            if kind == "failed":
+                raise CompileWorkerFailed(f"a compile worker failed: {payload}")
+            if kind == "done":
+                done += 1
+                counts["groups"] += payload
+                continue
+            yield from payload
+    finally:
+        for worker in running:
+            if done < len(running):  # after a failure: the others' work is of no use any more
+                worker.kill()
+            worker.join()
+        queue.close()
+
+
+def _work_in_child(queue, settings: Settings, parts: list[list[int]], plan: _Plan) -> None:
+    """In a forked worker: read and compile these parts of stations, sending the results to the parent.
+
+    It opens its own engine: the connections inherited from the parent belong to the parent, and are
+    neither used nor closed here (the process ends with os._exit).
+    """
+    database = None
+    try:
+        database = Database(settings.resolved_database_url)
+        groups = 0
+        for part in parts:
+            with database.sessions() as session:
+                stations = list(session.scalars(select(Station).where(Station.id.in_(part))
+                                                .options(joinedload(Station.commune)).order_by(Station.id)))
+                work = _read_work(session, stations, plan)
+                session.rollback()  # it only read
+            groups += len(work.groups)
+            for start in range(0, len(work.groups), GROUPS_PER_MESSAGE):
+                batch = work.groups[start:start + GROUPS_PER_MESSAGE]
+                queue.put(("results", [_compile_group(work, group) for group in batch]))
+        queue.put(("done", groups))
+    except BaseException as exc:  # noqa: BLE001 - the parent reports it; a worker has nobody else to tell
+        queue.put(("failed", "".join(traceback.format_exception_only(exc)).strip()))
+    finally:
+        if database is not None:
+            database.dispose()
+        queue.close()
+        queue.join_thread()  # everything sent before the process ends
 
 
 def _compile_group(work: _Work, group: _Group) -> _GroupResult:

@@ -166,7 +166,9 @@ def main() -> None:
             incremental = compiler.compile_stations(session, settings, now=NOW, station_ids=affected, days=1)
             incremental_ms = (time.perf_counter() - start) * 1000
         database.dispose()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The largest of this process and the compile's worker processes (which share much of it copy-on-write).
+    peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+                                                                 resource.RUSAGE_CHILDREN)) / 1024
     problems = sum(len(v) for v in report.problems.values())
     print(f"compiled {report.stations} stations ({report.manifests_changed} manifests, {problems} fit notes) "
           f"in {seconds:.2f} s; floor {floor_s:.2f} s; incremental: {incremental.stations} stations, "

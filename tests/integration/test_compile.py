@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
+import os
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, select
@@ -107,18 +110,71 @@ def test_a_compile_shared_among_processes_stores_what_one_process_stores(session
     session.query(Playlist).delete()
     session.query(StationManifest).delete()
     session.commit()
-    monkeypatch.setattr(compiler, "PARALLEL_MIN_GROUPS", 1)
+    monkeypatch.setattr(compiler, "PARALLEL_MIN_STATIONS", 1)
+    monkeypatch.setattr(compiler, "PART_STATIONS", 1)  # each worker reads one commune at a time
     monkeypatch.setattr(compiler, "FLUSH_ROWS", 5)  # written in batches while the workers go on
-    contexts = []
-    monkeypatch.setattr(multiprocessing, "get_context", lambda method, real=multiprocessing.get_context: (
-        contexts.append(method) or real(method)))
+    monkeypatch.setattr(compiler, "GROUPS_PER_MESSAGE", 1)
+    shares = []
+    real_partitions = compiler._partitions
+    monkeypatch.setattr(compiler, "_partitions", lambda stations, workers: shares.append(
+        real_partitions(stations, workers)) or shares[-1])
+    workers = []
+    real_process = multiprocessing.get_context("fork").Process
+    monkeypatch.setattr(multiprocessing.get_context("fork"), "Process", lambda *a, **kw: (
+        workers.append(kw["args"][2]) or real_process(*a, **kw)))
     shared = compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)
-    assert contexts == ["fork"]  # the groups went to worker processes
+    ids = {stations.get_station(session, code).id: code for code in ("HG1-01", "HG1-02", "HG2-01")}
+    # Two workers, each with whole communes in tree order: 00691 (HG2-01) comes before 00694.
+    assert [[[ids[i] for i in part] for part in share] for share in workers] == [[["HG2-01"]], [["HG1-01", "HG1-02"]]]
     assert stored() == expected and len(expected[0]) == 3 * 7
     assert (shared.stations, shared.days_changed, shared.manifests_changed) == (alone.stations, 21, 3)
     assert sorted(shared.nudges) == sorted(alone.nudges) and shared.problems == alone.problems
     again = compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)  # unchanged
     assert (again.days_changed, again.manifests_changed) == (0, 0)
+
+
+def _stations(*communes: int):
+    """Stations numbered from 1, commune after commune (in tree order), ``communes`` giving each one's size."""
+    ids = itertools.count(1)
+    return [SimpleNamespace(id=next(ids), commune_id=c, commune=SimpleNamespace(path=f"2025/08/{c:05}/"))
+            for c, size in enumerate(communes) for _ in range(size)]
+
+
+@pytest.mark.parametrize(("communes", "workers", "part", "expected"), [
+    ((1, 2), 2, 5000, [[[1]], [[2, 3]]]),
+    ((3, 3, 3, 3), 2, 5000, [[[1, 2, 3, 4, 5, 6]], [[7, 8, 9, 10, 11, 12]]]),
+    ((3, 3, 3, 3), 2, 4, [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]),  # parts of whole communes
+    ((10, 1, 1), 2, 5000, [[list(range(1, 11))], [[11, 12]]]),  # a large commune is never split
+    ((1, 1, 1, 1, 1), 4, 5000, [[[1]], [[2]], [[3, 4]], [[5]]]),
+    ((1,), 4, 5000, [[[1]]]),  # no empty shares
+])
+def test_stations_are_shared_out_in_whole_communes_and_even_shares(monkeypatch, communes, workers, part, expected):
+    monkeypatch.setattr(compiler, "PART_STATIONS", part)
+    stations = _stations(*communes)
+    assert compiler._partitions(list(reversed(stations)), workers) == expected
+
+
+@pytest.mark.parametrize("fault", ["raises", "dies"])
+def test_a_worker_that_fails_fails_the_compile_and_nothing_is_written(session, world, settings, monkeypatch, fault):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    monkeypatch.setattr(compiler, "PARALLEL_MIN_STATIONS", 1)
+    real_group = compiler._compile_group
+
+    def broken(work, group):  # runs in the forked worker, which inherits the patched module
+        if any(code == "HG2-01" for _, code in group.members):
+            if fault == "dies":
+                os._exit(3)  # as if the kernel killed it for memory
+            raise ValueError("lịch hỏng ở HG2-01")
+        return real_group(work, group)
+
+    monkeypatch.setattr(compiler, "_compile_group", broken)
+    expected = "ValueError: lịch hỏng ở HG2-01" if fault == "raises" else "ended with code 3"
+    with pytest.raises(compiler.CompileWorkerFailed, match=expected):
+        compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)
+    session.rollback()
+    assert session.scalar(select(func.count(Playlist.id))) == 0
+    assert session.scalar(select(func.count(StationManifest.station_id))) == 0
+    assert multiprocessing.active_children() == []  # every worker was ended and reaped
 
 
 def test_the_cycle_collector_is_paused_during_a_compile_and_left_as_it_was(session, world, monkeypatch):
