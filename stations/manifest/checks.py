@@ -71,7 +71,8 @@ def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
     # Emergencies interrupt whatever plays, so they may overlap other entries but not one another. Times are
     # compared in UTC: Python compares two times of one zone by wall clock, wrong in a repeated DST hour.
     last_end: dict[bool, tuple[datetime, int, int]] = {}
-    last_start: tuple[datetime, int, int] | None = None
+    last_start: datetime | None = None
+    last_at = (0, 0)
     for d, day in enumerate(days):
         where = f"days[{d}]"
         if not isinstance(day, Day) or not isinstance(day.entries, tuple):
@@ -81,36 +82,36 @@ def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
                                 "each once")
         previous_date = day.date
         _check_count(day.version, f"{where}.version", minimum=1)
-        latest_date = day.date + ONE_DAY
+        first_date, latest_date = day.date, day.date + ONE_DAY
         for e, entry in enumerate(day.entries):
-            start = _entry_start(entry, d, e)
+            start, end = _entry_times(entry, d, e)
             local_date = start.astimezone(tz).date()
             # A session that begins before midnight may run into the next date and still belongs to its day.
-            if not day.date <= local_date <= latest_date:
+            if not first_date <= local_date <= latest_date:
                 raise ManifestError(f"{_at(d, e)}.start", f"starts on {local_date}, outside its day {day.date}")
-            if entry.id in seen_ids:
+            at = (d, e)
+            if seen_ids.setdefault(entry.id, at) is not at:
                 raise ManifestError(f"{_at(d, e)}.id", f"{entry.id!r} is already the id of "
                                     f"{_at(*seen_ids[entry.id])}")
-            seen_ids[entry.id] = (d, e)
-            if last_start is not None and start < last_start[0]:
+            if last_start is not None and start < last_start:
                 raise ManifestError(f"{_at(d, e)}.start", f"{_show(start, tz)} is before the start of "
-                                    f"{_at(*last_start[1:])}: entries are in start order")
-            last_start = (start, d, e)
+                                    f"{_at(*last_at)}: entries are in start order")
+            last_start, last_at = start, at
             emergency = entry.item_class == "emergency"
-            if emergency in last_end and start < last_end[emergency][0]:
-                end, *other = last_end[emergency]
-                raise ManifestError(f"{_at(d, e)}.start", f"{_show(start, tz)} overlaps {_at(*other)}, which ends at "
-                                    f"{_show(end, tz)}")
-            last_end[emergency] = (start + timedelta(milliseconds=entry.play_ms), d, e)
+            before = last_end.get(emergency)
+            if before is not None and start < before[0]:
+                raise ManifestError(f"{_at(d, e)}.start", f"{_show(start, tz)} overlaps {_at(*before[1:])}, which "
+                                    f"ends at {_show(before[0], tz)}")
+            last_end[emergency] = (end, d, e)
             # Each file is checked once; later uses only have to be the same file.
             audio = entry.audio
             known = seen_audio.get(audio.sha256) if isinstance(audio, AudioFile) else None
             if known is None:
                 if not _known_good(audio):
                     _check_audio(audio, f"{_at(d, e)}.audio")
-                    _GOOD_AUDIO.add(audio)
+                    _GOOD_AUDIO[audio.sha256] = audio
                 seen_audio[audio.sha256] = (audio, d, e)
-            elif known[0] != audio:
+            elif known[0] is not audio and known[0] != audio:
                 raise ManifestError(f"{_at(d, e)}.audio", f"file {audio.sha256} differs from {_at(*known[1:])}.audio: "
                                     "one sha256 has one size, duration and url")
             if entry.play_ms > audio.duration_ms:
@@ -122,22 +123,23 @@ def _at(d: int, e: int) -> str:
     return f"days[{d}].entries[{e}]"
 
 
-# Files that passed _check_audio: a night's manifests name the same few hundred files thousands of times.
-_GOOD_AUDIO: set[AudioFile] = set()
+# Files that passed _check_audio, by sha256: a night's manifests name the same few hundred files thousands
+# of times.
+_GOOD_AUDIO: dict[str, AudioFile] = {}
 _GOOD_AUDIO_MAX = 100_000
 
 
 def _known_good(audio: object) -> bool:
     if len(_GOOD_AUDIO) >= _GOOD_AUDIO_MAX:
         _GOOD_AUDIO.clear()
-    try:
-        return audio in _GOOD_AUDIO
-    except TypeError:  # a field that cannot be hashed: certainly not a file checked before
+    if not isinstance(audio, AudioFile) or not isinstance(audio.sha256, str):
         return False
+    good = _GOOD_AUDIO.get(audio.sha256)
+    return good is not None and (good is audio or good == audio)
 
 
-def _entry_start(entry: Entry, d: int, e: int) -> datetime:
-    """Check one entry on its own and return its start in UTC: all rules in one go, then field by field."""
+def _entry_times(entry: Entry, d: int, e: int) -> tuple[datetime, datetime]:
+    """Check one entry on its own and return its start and end in UTC: all rules in one go, then field by field."""
     if (isinstance(entry, Entry) and isinstance(entry.id, str) and entry.id
             and isinstance(entry.start, datetime) and entry.start.utcoffset() is not None
             and not entry.start.microsecond % 1000
@@ -150,10 +152,11 @@ def _entry_start(entry: Entry, d: int, e: int) -> datetime:
             and type(entry.play_ms) is int and entry.play_ms >= 1
             and (entry.slot_id is None or (type(entry.slot_id) is int and entry.slot_id >= 1))
             and isinstance(entry.occurrence_key, str) and entry.occurrence_key):
-        start = entry.start.astimezone(UTC)
-        if entry.end.astimezone(UTC) - start == timedelta(milliseconds=entry.play_ms):
-            return start
-    return _check_entry(entry, _at(d, e))  # raises, naming the field
+        start, end = entry.start.astimezone(UTC), entry.end.astimezone(UTC)
+        if end - start == timedelta(milliseconds=entry.play_ms):
+            return start, end
+    start = _check_entry(entry, _at(d, e))  # raises, naming the field
+    return start, start + timedelta(milliseconds=entry.play_ms)
 
 
 def _check_entry(entry: Entry, path: str) -> datetime:

@@ -233,11 +233,14 @@ def _day_text(day: Day, tz: ZoneInfo) -> str:
 
 
 def _entry_text(entry: Entry, tz: ZoneInfo) -> str:
+    # Only checked entries get here, so their text fields are str: json's C writer takes them directly.
     # format_time writes only digits, "-", ":", "+", "." and "T": nothing JSON would escape.
-    return (f'{{"audio":{_audio_text(entry.audio)},"end":"{format_time(entry.end, tz)}","id":{_json(entry.id)},'
-            f'"item_class":{_json(entry.item_class)},"item_id":{_json(entry.item_id)},"kind":{_json(entry.kind)},'
-            f'"occurrence_key":{_json(entry.occurrence_key)},"play_ms":{_json(entry.play_ms)},'
-            f'"slot_id":{_json(entry.slot_id)},"start":"{format_time(entry.start, tz)}","title":{_json(entry.title)}}}')
+    string = _json_string
+    return (f'{{"audio":{_audio_text(entry.audio)},"end":"{format_time(entry.end, tz)}","id":{string(entry.id)},'
+            f'"item_class":{string(entry.item_class)},"item_id":{_json(entry.item_id)},"kind":{string(entry.kind)},'
+            f'"occurrence_key":{string(entry.occurrence_key)},"play_ms":{_json(entry.play_ms)},'
+            f'"slot_id":{_json(entry.slot_id)},"start":"{format_time(entry.start, tz)}",'
+            f'"title":{string(entry.title)}}}')
 
 
 # The text of each file, for the thousands of entries that name the same few hundred files.
