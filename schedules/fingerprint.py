@@ -6,10 +6,15 @@ playlist version (and ETag) for them would make every station download the same 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from datetime import date, datetime, time, timedelta
 from json.encoder import encode_basestring as _json_string  # json's own writer of a str (ensure_ascii=False)
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
 
 from schedules.media import AudioRef
 from schedules.playlist import DayPlaylist, Entry, FilledOccurrence
@@ -58,9 +63,8 @@ def fingerprint(playlist: DayPlaylist) -> str:
 def playlist_text(playlist: DayPlaylist) -> str:
     """``content_text(canonical_content(playlist))``, written straight from the playlist.
 
-    A compile writes this for every station and day: writing the text directly, member by member in sorted
-    key order, takes a third of the time of building the dictionaries and encoding them. Values are written
-    by json's own functions, so the text is the same to the byte (the tests compare the two on hostile text).
+    A compile writes this for every station and day, so it is written by orjson, a fifth of the time of
+    ``json.dumps``; the tests compare the two on hostile text, daylight saving and odd values.
     """
     head, tail = _playlist_parts(playlist)
     return f'{head},"station":{_json(playlist.station_code)}{tail}'
@@ -141,6 +145,54 @@ def _occurrence_text(filled: FilledOccurrence) -> str:
 
 def _playlist_parts(playlist: DayPlaylist) -> tuple[str, str]:
     """The text before and after the "station" member, which sorts between "occurrences" and "zone"."""
+    if _whole_minute_offsets(playlist.zone, playlist.day):
+        try:
+            text = orjson.dumps(_content_without_station(playlist), option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # what orjson refuses (a lone surrogate, an integer beyond 64 bits) json writes
+            pass
+        else:
+            cut = text.rindex(',"zone":')  # the last member; a quote inside a title is escaped, so this is it
+            return text[:cut], text[cut:]
     head = (f'{{"day":"{playlist.day.isoformat()}",'
             f'"occurrences":[{",".join(map(_occurrence_text, playlist.occurrences))}]')
     return head, f',"zone":{_json(playlist.zone)}}}'
+
+
+def _content_without_station(playlist: DayPlaylist) -> dict[str, Any]:
+    """``canonical_content`` less the station, with dates and times as objects: orjson writes them as
+    isoformat() does (checked by _whole_minute_offsets for the offsets)."""
+    return {
+        "day": playlist.day,
+        "zone": playlist.zone,
+        "occurrences": [
+            {
+                "key": filled.key,
+                "slot_id": filled.occurrence.slot_id,
+                "start": filled.occurrence.start,
+                "end": filled.occurrence.end,
+                "entries": [
+                    {"start": e.start, "end": e.end, "kind": e.kind, "item_id": e.item_id,
+                     "placement_id": e.placement_id, "repeat": e.repeat, "title": e.title,
+                     "item_class": e.item_class, "play_ms": e.play_ms,
+                     "audio": None if e.audio is None else [e.audio.sha256, e.audio.size_bytes, e.audio.duration_ms]}
+                    for e in filled.entries
+                ],
+            }
+            for filled in playlist.occurrences
+        ],
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_minute_offsets(zone: str, day: date) -> bool:
+    """Whether the zone's UTC offsets around ``day`` are whole minutes (all of them since 1972).
+
+    orjson writes an offset such as +07:06:30 (Saigon before 1906) rounded to minutes, where isoformat()
+    writes the seconds; such days are written by the pure writer above instead.
+    """
+    try:
+        tz = ZoneInfo(zone)
+    except (ValueError, KeyError):
+        return False
+    moments = (datetime.combine(day + timedelta(days=n), time(hour), tz) for n in (-1, 0, 1, 2) for hour in (0, 12))
+    return all(moment.utcoffset() % timedelta(minutes=1) == timedelta(0) for moment in moments)

@@ -114,6 +114,28 @@ def test_the_text_of_a_day_without_sessions_and_of_unusual_values():
     assert fingerprint(odd) == hashlib.sha256(_dumps(canonical_content(odd)).encode()).hexdigest()
 
 
+@pytest.mark.parametrize(("zone", "day", "start", "title", "item_id"), [
+    pytest.param("Europe/Berlin", date(2026, 10, 25), time(2, 0), "tin", 101, id="clocks-back-repeated-hour"),
+    pytest.param("Europe/Berlin", date(2026, 3, 29), time(1, 30), "tin", 101, id="clocks-forward-missing-hour"),
+    pytest.param("America/St_Johns", date(2026, 11, 1), time(1, 0), "tin", 101, id="half-hour-zone-clocks-back"),
+    pytest.param("Asia/Ho_Chi_Minh", date(1900, 1, 1), time(6, 0), "tin", 101, id="offset-with-seconds"),
+    pytest.param("Asia/Ho_Chi_Minh", DAY, time(6, 0), "nửa \ud800 ký tự", 101, id="lone-surrogate"),
+    pytest.param("Asia/Ho_Chi_Minh", DAY, time(6, 0), "tin", 2**70, id="integer-beyond-64-bits"),
+])
+def test_the_text_is_json_dumps_of_the_content_in_every_zone_and_for_odd_values(zone, day, start, title, item_id):
+    tz = as_zone(zone)
+    slot = replace(SLOT, start=start, duration_s=3 * 3600, valid_from=date(1899, 1, 1))
+    items = [replace(place(n, sound=audio(n, 1_800_250)), title=title, item_id=item_id + n,
+                     date_from=date(1899, 1, 1)) for n in range(1, 6)]
+    playlist = compile_day("HG-01", day, tz, [slot], items, now=datetime(1899, 1, 1, tzinfo=tz))
+    entries = [e for occ in playlist.occurrences for e in occ.entries]
+    assert len(entries) >= 5 and {e.start.utcoffset() for e in entries} and entries[1].start.microsecond == 250_000
+    assert playlist_text(playlist) == _dumps(canonical_content(playlist))
+    if title.isprintable():  # a lone surrogate has no UTF-8 form, so no fingerprint: the database never holds one
+        own = {**canonical_content(playlist), "station": "XA-01"}
+        assert SharedContent.of(playlist).for_station("XA-01")[0] == _dumps(own)
+
+
 def test_unchanged_when_nothing_changed():
     assert fingerprint(compile_with([place(1), place(2)])) == fingerprint(compile_with([place(2), place(1)]))
 
