@@ -122,15 +122,17 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
                       station_ids: Iterable[int] | None, days: int | None) -> CompileReport:
     started = time.perf_counter()
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the wire format carries milliseconds
-    query = select(Station).where(Station.active).options(joinedload(Station.commune)).order_by(Station.id)
+    # Plain rows: the zones and the shares of the work need no more (a whole station is read where compiled).
+    query = (select(Station.id, Station.commune_id, Area.path, Station.timezone, Area.timezone)
+             .join(Area, Station.commune_id == Area.id).where(Station.active).order_by(Station.id))
     if station_ids is not None:
         query = query.where(Station.id.in_(list(station_ids)))
-    stations = list(session.scalars(query))
+    stations = session.execute(query).all()
     report = CompileReport()
     if not stations:
         return report
     days = days or settings.schedule_days
-    zones = {s.id: station_zone(s, settings) for s in stations}
+    zones = {station_id: own or commune or settings.timezone for station_id, _, _, own, commune in stations}
     todays = {z: now.astimezone(ZoneInfo(z)).date() for z in set(zones.values())}
     plan = _Plan(zones, todays, min(todays.values()), max(todays.values()) + timedelta(days=days - 1), days, now,
                  timedelta(minutes=settings.showlock_minutes))
@@ -140,7 +142,7 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
         session.commit()  # see above: the workers must see what this session holds
         results = _compile_in_workers(settings, _partitions(stations, workers), plan, counts)
     else:
-        work = _read_work(session, stations, plan)
+        work = _read_work(session, [station_id for station_id, *_ in stations], plan)
         counts["groups"] = len(work.groups)
         results = (_compile_group(work, group) for group in work.groups)
     writes = _Writes()
@@ -184,9 +186,10 @@ class _Plan:
     showlock: timedelta
 
 
-def _read_work(session: Session, stations: list[Station], plan: _Plan) -> _Work:
-    """Read these stations' inputs and put the stations whose inputs are equal into one group."""
-    station_ids = [s.id for s in stations]
+def _read_work(session: Session, station_ids: list[int], plan: _Plan) -> _Work:
+    """Read these stations and their inputs, and put the stations whose inputs are equal into one group."""
+    stations = list(session.scalars(select(Station).where(Station.id.in_(station_ids))
+                                    .options(joinedload(Station.commune)).order_by(Station.id)))
     inputs = load_inputs(session, stations, plan.first, plan.last)
     latest = _latest_playlists(session, station_ids, plan.first, plan.last)
     stored_manifests = {m.station_id: (m.version, m.etag) for m in session.execute(
@@ -294,18 +297,19 @@ def _in_memory(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
-def _partitions(stations: list[Station], workers: int) -> list[list[list[int]]]:
-    """Each worker's share of the stations, as parts of station ids: communes whole, in tree order.
+def _partitions(stations: list[tuple[int, int, str]], workers: int) -> list[list[list[int]]]:
+    """Each worker's share of the stations (id, commune id, commune path), as parts of station ids.
 
-    Neighbours in the tree usually share their inputs (and so their group), and a commune is never split.
+    Communes stay whole and in tree order: neighbours in the tree usually share their inputs (and so their
+    group), and a commune is never split.
     """
-    ordered = sorted(stations, key=lambda s: (s.commune.path, s.id))
+    ordered = sorted(stations, key=lambda s: (s[2], s[0]))
     target = len(ordered) / workers
     part_size = math.ceil(target / math.ceil(target / PART_STATIONS))  # a share's parts come out even too
     shares: list[list[list[int]]] = [[] for _ in range(workers)]
     placed = 0
-    for _commune, members in itertools.groupby(ordered, key=lambda s: s.commune_id):
-        ids = [s.id for s in members]
+    for _commune, members in itertools.groupby(ordered, key=lambda s: s[1]):
+        ids = [s[0] for s in members]
         # To the share its middle station falls in, so shares come out even.
         share = shares[min(workers - 1, int((placed + len(ids) / 2) // target))]
         if not share or (share[-1] and len(share[-1]) + len(ids) > part_size):
@@ -374,9 +378,7 @@ def _work_in_child(queue, settings: Settings, parts: list[list[int]], plan: _Pla
         groups = 0
         for part in parts:
             with database.sessions() as session:
-                stations = list(session.scalars(select(Station).where(Station.id.in_(part))
-                                                .options(joinedload(Station.commune)).order_by(Station.id)))
-                work = _read_work(session, stations, plan)
+                work = _read_work(session, part, plan)
                 session.rollback()  # it only read
             groups += len(work.groups)
             for start in range(0, len(work.groups), GROUPS_PER_MESSAGE):

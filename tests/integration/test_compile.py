@@ -7,7 +7,6 @@ import itertools
 import multiprocessing
 import os
 from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, select
@@ -69,6 +68,21 @@ def test_a_province_item_reaches_every_station(session, world):
     assert (first.title, first.start.isoformat(), first.play_ms) == ("Tin tỉnh", "2026-11-29T06:00:00+07:00",
                                                                     120_000)
     assert manifest.version == 1
+
+
+def test_each_station_airs_in_its_own_zone_else_its_communes_else_the_services(session, world, settings):
+    world["place"](world["item"]("Tin tỉnh", 120), ["08"])
+    stations.get_station(session, "HG2-01").timezone = "Europe/Berlin"
+    areas.find_area(session, "00694").timezone = "Asia/Bangkok"
+    stations.get_station(session, "HG1-02").timezone = "Asia/Ho_Chi_Minh"
+    session.commit()
+    world["compile"]()
+    starts = {code: (_manifest(session, code).timezone, _manifest(session, code).days[1].entries[0].start.isoformat())
+              for code in ("HG1-01", "HG1-02", "HG2-01")}
+    assert starts == {"HG1-01": ("Asia/Bangkok", "2026-11-29T06:00:00+07:00"),
+                      "HG1-02": ("Asia/Ho_Chi_Minh", "2026-11-29T06:00:00+07:00"),
+                      "HG2-01": ("Europe/Berlin", "2026-11-29T06:00:00+01:00")}
+    assert settings.timezone == "Asia/Ho_Chi_Minh"
 
 
 def test_nothing_changed_means_no_new_versions(session, world):
@@ -134,10 +148,10 @@ def test_a_compile_shared_among_processes_stores_what_one_process_stores(session
 
 
 def _stations(*communes: int):
-    """Stations numbered from 1, commune after commune (in tree order), ``communes`` giving each one's size."""
+    """(id, commune id, commune path) of stations numbered from 1, commune after commune, ``communes`` giving
+    each one's size."""
     ids = itertools.count(1)
-    return [SimpleNamespace(id=next(ids), commune_id=c, commune=SimpleNamespace(path=f"2025/08/{c:05}/"))
-            for c, size in enumerate(communes) for _ in range(size)]
+    return [(next(ids), c, f"2025/08/{c:05}/") for c, size in enumerate(communes) for _ in range(size)]
 
 
 @pytest.mark.parametrize(("communes", "workers", "part", "expected"), [
