@@ -104,7 +104,19 @@ SAMPLE_JSON = (
 SAMPLE_ETAG = "c97b56e727d6692d3384e4d9f4d3e55f11bce474290110ad9d997fd8cfd862c6"
 
 
-def test_canonical_json_is_exact():
+@pytest.fixture(params=["orjson", "pure"])
+def writer(request, monkeypatch):
+    """Days written by orjson (the server) and by the pure writer (a station box without orjson)."""
+    from stations.manifest import wire
+
+    if request.param == "pure":
+        monkeypatch.setattr(wire, "orjson", None)
+    else:
+        assert wire.orjson is not None
+    return request.param
+
+
+def test_canonical_json_is_exact(writer):
     manifest = sample()
     assert manifest.etag == f'"{SAMPLE_ETAG}"'
     assert to_json(manifest) == SAMPLE_JSON.replace("ETAG", SAMPLE_ETAG).encode()
@@ -124,7 +136,7 @@ def _dumps(value) -> str:
     'Tin "lũ" ,"days":[]', "đường \\ dốc", "dòng 1\ndòng 2\ttab\r", "\x00\x01\x1f\x7f", "\u2028\u2029",
     "Cảnh báo 🌊 bão số 3", "", "ký tự \ufeff và \u00a0",
 ])
-def test_text_written_member_by_member_is_json_dumps_of_the_document(text):
+def test_text_written_member_by_member_is_json_dumps_of_the_document(text, writer):
     odd = dataclasses.replace(NEWS, url=f"https://đài.vn/tệp/{NEWS.sha256}?tên=\"bản\"")
     days = (Day(DAY1, 3, (
         entry(f"4@{text}", 0, at(DAY1, 6), odd, title=text, item_class="priority"),
@@ -140,6 +152,12 @@ def test_text_written_member_by_member_is_json_dumps_of_the_document(text):
     day = {key: doc["days"][0][key] for key in ("date", "entries")}
     assert day_etag(days[0], "Asia/Ho_Chi_Minh") == f'"{hashlib.sha256(_dumps(day).encode()).hexdigest()}"'
     assert from_json(data) == manifest
+
+
+def test_what_orjson_refuses_is_written_by_the_pure_writer(writer):
+    days = (Day(DAY1, 3, (entry("4@2026-11-29", 0, at(DAY1, 6), NEWS, item_id=2**70),)),)  # beyond 64 bits
+    data = to_json(sample(days=days))
+    assert data == _dumps(json.loads(data)).encode() and json.loads(data)["days"][0]["entries"][0]["item_id"] == 2**70
 
 
 def test_etag_is_sha256_of_the_canonical_content_object():
@@ -258,7 +276,7 @@ def test_to_json_refuses_a_stale_etag():
     assert caught.value.field == "etag"
 
 
-def test_daylight_saving_night_keeps_each_offset():
+def test_daylight_saving_night_keeps_each_offset(writer):
     # 2026-10-25 in Berlin: 02:00-03:00 happens twice, first at +02:00, then at +01:00.
     night = date(2026, 10, 25)
     first = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)
