@@ -132,6 +132,7 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
     if not stations:
         return report
     days = days or settings.schedule_days
+    # station_zone's rule: the station's own zone, else its commune's, else the service's.
     zones = {station_id: own or commune or settings.timezone for station_id, _, _, own, commune in stations}
     todays = {z: now.astimezone(ZoneInfo(z)).date() for z in set(zones.values())}
     plan = _Plan(zones, todays, min(todays.values()), max(todays.values()) + timedelta(days=days - 1), days, now,
@@ -248,6 +249,8 @@ PART_STATIONS = 5000
 FLUSH_ROWS = 2000
 # A worker sends its results in messages of this many groups.
 GROUPS_PER_MESSAGE = 200
+# A compile gives up on workers that send nothing for this long (a message takes well under a second).
+WORKER_SILENCE_S = 300
 
 
 @dataclass
@@ -341,6 +344,7 @@ def _compile_in_workers(settings: Settings, shares: list[list[list[int]]], plan:
         running.append(worker)
     counts["parts"] = sum(map(len, shares))
     done = 0
+    heard = time.monotonic()
     try:
         while done < len(running):
             try:
@@ -350,7 +354,10 @@ def _compile_in_workers(settings: Settings, shares: list[list[list[int]]], plan:
                 if dead:
                     raise CompileWorkerFailed(f"a compile worker ended with code {dead[0].exitcode} "
                                               "before sending its results") from None
+                if time.monotonic() - heard > WORKER_SILENCE_S:  # stuck, e.g. on a lock forked while held
+                    raise CompileWorkerFailed(f"no word from the compile workers for {WORKER_SILENCE_S} s") from None
                 continue
+            heard = time.monotonic()
             if kind == "failed":
                 raise CompileWorkerFailed(f"a compile worker failed: {payload}")
             if kind == "done":

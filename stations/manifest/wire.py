@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 try:  # optional: the server writes ten thousand manifests a night with it; a station box does without
     import orjson
-except ImportError:  # pragma: no cover - the pure writer below gives the same text
+except ImportError:  # pragma: no cover - json gives the same text (see _canonical)
     orjson = None
 
 from .checks import STATION_CODE, check, check_content, check_days, check_header, zone
@@ -23,9 +23,6 @@ from .model import SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError
 # sorted because every object below is written in sorted key order (cheaper than sort_keys); the
 # tests compare the result with json.dumps(..., sort_keys=True).
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-# Manifest days are written member by member rather than built as dictionaries and encoded: a night's
-# compile writes ten thousand of them, and this takes a third of the time (see _days_text).
-_json_string = json.encoder.encode_basestring  # what _encode writes for a str
 
 
 # Stations of a province share most entry times, so a compile of thousands of manifests formats the same
@@ -67,7 +64,7 @@ def day_etag(day: Day, timezone: str) -> str:
     """
     tz = zone(timezone)
     check_days((day,), tz)
-    body = f'{{"date":"{day.date.isoformat()}","entries":[{",".join(_entry_text(e, tz) for e in day.entries)}]}}'
+    body = _canonical({"date": day.date.isoformat(), "entries": [_entry_obj(e, tz) for e in day.entries]})
     return f'"{hashlib.sha256(_utf8(body)).hexdigest()}"'
 
 
@@ -227,16 +224,21 @@ def _no_constants(name: str) -> None:
 
 
 def _days_text(days: Sequence[Day], tz: ZoneInfo) -> str:
-    """``_encode`` of the days as JSON objects: by orjson where it is installed, else written directly,
-    members in sorted key order and every value by json's own functions. The tests compare all three on
-    hostile text."""
+    return _canonical([_day_obj(day, tz) for day in days])
+
+
+def _canonical(value: object) -> str:
+    """``_encode(value)``, by orjson where it is installed (the server writes ten thousand manifests a night;
+    it takes a third of the time); the tests compare the two on hostile text."""
     if orjson is not None:
         try:
-            return orjson.dumps([_day_obj(day, tz) for day in days], option=orjson.OPT_SORT_KEYS).decode()
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
         except TypeError:  # what orjson refuses (a lone surrogate, an integer beyond 64 bits) json writes
             pass
-    return f'[{",".join(_day_text(day, tz) for day in days)}]'
+    return _encode(value)
 
+
+# The objects below are built in sorted key order, as _encode writes them (json's sort_keys costs more).
 
 def _day_obj(day: Day, tz: ZoneInfo) -> dict[str, Any]:
     return {"date": day.date.isoformat(), "entries": [_entry_obj(e, tz) for e in day.entries], "version": day.version}
@@ -249,6 +251,7 @@ def _entry_obj(entry: Entry, tz: ZoneInfo) -> dict[str, Any]:
             "start": format_time(entry.start, tz), "title": entry.title}
 
 
+# One object per file for the thousands of entries that name the same few hundred files.
 _AUDIO_OBJ: dict[str, tuple[AudioFile, dict[str, Any]]] = {}
 
 
@@ -261,50 +264,6 @@ def _audio_obj(audio: AudioFile) -> dict[str, Any]:
         _AUDIO_OBJ.clear()
     _AUDIO_OBJ[audio.sha256] = (audio, obj)
     return obj
-
-
-def _day_text(day: Day, tz: ZoneInfo) -> str:
-    return (f'{{"date":"{day.date.isoformat()}","entries":[{",".join(_entry_text(e, tz) for e in day.entries)}],'
-            f'"version":{_json(day.version)}}}')
-
-
-def _entry_text(entry: Entry, tz: ZoneInfo) -> str:
-    # Only checked entries get here, so their text fields are str: json's C writer takes them directly.
-    # format_time writes only digits, "-", ":", "+", "." and "T": nothing JSON would escape.
-    string = _json_string
-    return (f'{{"audio":{_audio_text(entry.audio)},"end":"{format_time(entry.end, tz)}","id":{string(entry.id)},'
-            f'"item_class":{string(entry.item_class)},"item_id":{_json(entry.item_id)},"kind":{string(entry.kind)},'
-            f'"occurrence_key":{string(entry.occurrence_key)},"play_ms":{_json(entry.play_ms)},'
-            f'"slot_id":{_json(entry.slot_id)},"start":"{format_time(entry.start, tz)}",'
-            f'"title":{string(entry.title)}}}')
-
-
-# The text of each file, for the thousands of entries that name the same few hundred files.
-_AUDIO_TEXT: dict[str, tuple[AudioFile, str]] = {}
-
-
-def _audio_text(audio: AudioFile) -> str:
-    known = _AUDIO_TEXT.get(audio.sha256)
-    if known is not None and (known[0] is audio or known[0] == audio):
-        return known[1]
-    text = (f'{{"duration_ms":{_json(audio.duration_ms)},"sha256":{_json(audio.sha256)},"size":{_json(audio.size)},'
-            f'"url":{_json(audio.url)}}}')
-    if len(_AUDIO_TEXT) >= 100_000:
-        _AUDIO_TEXT.clear()
-    _AUDIO_TEXT[audio.sha256] = (audio, text)
-    return text
-
-
-def _json(value: object) -> str:
-    """``_encode(value)``, quicker for the str, int and None that make up a checked manifest."""
-    kind = type(value)
-    if kind is str:
-        return _json_string(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    return _encode(value)
 
 
 def _etag(days_json: str, station: str, timezone: str) -> str:

@@ -6,6 +6,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -168,7 +169,7 @@ def test_stations_are_shared_out_in_whole_communes_and_even_shares(monkeypatch, 
     assert compiler._partitions(list(reversed(stations)), workers) == expected
 
 
-@pytest.mark.parametrize("fault", ["raises", "dies"])
+@pytest.mark.parametrize("fault", ["raises", "dies", "hangs"])
 def test_a_worker_that_fails_fails_the_compile_and_nothing_is_written(session, world, settings, monkeypatch, fault):
     world["place"](world["item"]("Tin tỉnh", 120), ["08"])
     monkeypatch.setattr(compiler, "PARALLEL_MIN_STATIONS", 1)
@@ -178,11 +179,14 @@ def test_a_worker_that_fails_fails_the_compile_and_nothing_is_written(session, w
         if any(code == "HG2-01" for _, code in group.members):
             if fault == "dies":
                 os._exit(3)  # as if the kernel killed it for memory
+            if fault == "hangs":
+                threading.Event().wait()  # as if stuck on a lock it inherited locked
             raise ValueError("lịch hỏng ở HG2-01")
         return real_group(work, group)
 
     monkeypatch.setattr(compiler, "_compile_group", broken)
-    expected = "ValueError: lịch hỏng ở HG2-01" if fault == "raises" else "ended with code 3"
+    monkeypatch.setattr(compiler, "WORKER_SILENCE_S", 2)
+    expected = {"raises": "ValueError: lịch hỏng ở HG2-01", "dies": "ended with code 3", "hangs": "no word"}[fault]
     with pytest.raises(compiler.CompileWorkerFailed, match=expected):
         compiler.compile_stations(session, settings.model_copy(update={"compile_workers": 2}), now=NOW)
     session.rollback()

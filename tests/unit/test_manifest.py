@@ -106,7 +106,7 @@ SAMPLE_ETAG = "c97b56e727d6692d3384e4d9f4d3e55f11bce474290110ad9d997fd8cfd862c6"
 
 @pytest.fixture(params=["orjson", "pure"])
 def writer(request, monkeypatch):
-    """Days written by orjson (the server) and by the pure writer (a station box without orjson)."""
+    """Days written by orjson (the server) and by json (a station box without orjson)."""
     from stations.manifest import wire
 
     if request.param == "pure":
@@ -136,7 +136,7 @@ def _dumps(value) -> str:
     'Tin "lũ" ,"days":[]', "đường \\ dốc", "dòng 1\ndòng 2\ttab\r", "\x00\x01\x1f\x7f", "\u2028\u2029",
     "Cảnh báo 🌊 bão số 3", "", "ký tự \ufeff và \u00a0",
 ])
-def test_text_written_member_by_member_is_json_dumps_of_the_document(text, writer):
+def test_the_text_is_json_dumps_of_the_document_with_either_writer(text, writer):
     odd = dataclasses.replace(NEWS, url=f"https://đài.vn/tệp/{NEWS.sha256}?tên=\"bản\"")
     days = (Day(DAY1, 3, (
         entry(f"4@{text}", 0, at(DAY1, 6), odd, title=text, item_class="priority"),
@@ -154,7 +154,7 @@ def test_text_written_member_by_member_is_json_dumps_of_the_document(text, write
     assert from_json(data) == manifest
 
 
-def test_what_orjson_refuses_is_written_by_the_pure_writer(writer):
+def test_what_orjson_refuses_is_written_by_json(writer):
     days = (Day(DAY1, 3, (entry("4@2026-11-29", 0, at(DAY1, 6), NEWS, item_id=2**70),)),)  # beyond 64 bits
     data = to_json(sample(days=days))
     assert data == _dumps(json.loads(data)).encode() and json.loads(data)["days"][0]["entries"][0]["item_id"] == 2**70

@@ -85,7 +85,7 @@ def _dumps(content) -> str:
 
 
 @pytest.mark.parametrize("title", HOSTILE_TITLES)
-def test_the_text_written_directly_is_json_dumps_of_the_content(title):
+def test_the_text_of_a_day_is_json_dumps_of_its_content(title):
     filler = replace(SLOT, id=2, start=time(17, 0), gap_ms=0, filler=audio(9, 20_000))
     emergency = replace(place(3, slot_id=2), item_class="emergency", priority=5)
     unrendered = replace(place(4, slot_id=2), audio=None, estimated_ms=30_000)
