@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from schedules.media import AudioRef
 from schedules.occurrences import Occurrence
@@ -11,13 +12,15 @@ from schedules.placements import CarriedItem
 from schedules.problems import Problem
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One thing to play: an item airing or a piece of filler, from ``start`` to ``end`` in the station's zone.
 
     ``play_ms`` is how long to play it; it is shorter than ``audio.duration_ms`` only for the last filler,
     which is cut where the occurrence ends. ``audio`` is None for an item not rendered yet (its length is
     then the estimate). For filler, ``repeat`` counts the filler pieces in the occurrence.
+
+    A named tuple, like ``Piece``: a compile makes one for every airing of every station, and a frozen
+    dataclass costs four times as much to create.
     """
 
     start: datetime

@@ -109,7 +109,7 @@ def test_the_text_of_a_day_without_sessions_and_of_unusual_values():
     entry = playlist.occurrences[0].entries[0]
     # Values of other types than the dataclasses promise are still written exactly as json writes them.
     odd = replace(playlist, occurrences=(replace(playlist.occurrences[0], entries=(
-        replace(entry, repeat=True, play_ms=60_000.0, title=None), entry)),))
+        entry._replace(repeat=True, play_ms=60_000.0, title=None), entry)),))
     assert playlist_text(odd) == _dumps(canonical_content(odd))
     assert fingerprint(odd) == hashlib.sha256(_dumps(canonical_content(odd)).encode()).hexdigest()
 
