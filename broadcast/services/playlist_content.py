@@ -53,14 +53,10 @@ def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
     for filled in day.occurrences:
         key, slot_id = filled.key, filled.occurrence.slot_id
         for index, entry in enumerate(filled.entries):
-            audio = entry.audio
-            if audio is None:
+            if entry.audio is None:
                 continue
-            known = _FILES.get(audio.sha256)
-            if known is None or known.size != audio.size_bytes or known.duration_ms != audio.duration_ms:
-                known = audio_file(audio)
             # Positional, in the field order of wire.Entry: a compile makes a quarter of a million of them.
             entries.append(wire_entry(f"{key}#{index}", entry.start, entry.end, entry.kind, entry.item_id,
-                                      entry.title or "", entry.item_class or "normal", known, entry.play_ms, slot_id,
-                                      key))
+                                      entry.title or "", entry.item_class or "normal", audio_file(entry.audio),
+                                      entry.play_ms, slot_id, key))
     return wire.Day(day.day, version, tuple(entries))
