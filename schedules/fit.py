@@ -1,6 +1,8 @@
 """Fit checks: lay an occurrence's airings end to end, settle overflow by the slot's policy, fill underflow.
 
-Overflow policies: "reject" keeps everything and reports an error; "drop" removes airings in give-way order
+Overflow policies: "reject" airs what fits in airing order and leaves out the rest with an error (a rejecting
+slot never runs past its end: placements are refused before they overflow it, and what still overflows, such
+as speech that came out longer than its estimate, is left out, not aired late); "drop" removes airings in give-way order
 until the rest fits (then lets back in any removed airing that fits after all, highest-ranked first);
 "move_next" does the same but hands the removed airings to the slot's next occurrence (an airing longer than
 the whole slot is dropped instead: it would be moved for ever). Underflow gets the
@@ -61,6 +63,23 @@ def lay_out(occurrence: Occurrence, ordered: Sequence[Piece], slot: SlotRule, zo
     return entries, content_end
 
 
+def _within_end(ordered: Sequence[Piece], slot_ms: int, gap_ms: int) -> tuple[list[Piece], list[Piece]]:
+    """The pieces that fit before the slot ends, in airing order, and those left out.
+
+    Emergency airings are never left out: a warning airs even when it runs late.
+    """
+    kept: list[Piece] = []
+    left_out: list[Piece] = []
+    clock = 0
+    for piece in ordered:
+        if clock + piece.duration_ms <= slot_ms or piece.item_class == "emergency":
+            kept.append(piece)
+            clock += piece.duration_ms + gap_ms
+        else:
+            left_out.append(piece)
+    return kept, left_out
+
+
 def _fill(occurrence: Occurrence, slot: SlotRule, entries: list[Entry], content_end: int, zone: ZoneInfo) -> None:
     filler = slot.filler
     if filler is None:
@@ -107,17 +126,20 @@ def fit_runs(occurrence: Occurrence, slot: SlotRule, runs: Sequence[Run], victim
         run._replace(pieces=tuple(p for i, p in enumerate(run.pieces) if (r, i) not in removed))
         for r, run in enumerate(runs)]
     ordered = sequence_runs(kept, gap)
+    left_out: list[Piece] = []
+    if overflow > 0 and slot.policy == "reject":
+        ordered, left_out = _within_end(ordered, slot_ms, gap)
     entries, content_end = lay_out(occurrence, ordered, slot, zone)
 
     problems: list[Problem] = []
     too_long = [piece for piece in ordered if piece.duration_ms > slot_ms]
     gone = [runs[r].pieces[i] for r, i in sorted(removed)]
-    too_long += [piece for piece in gone if piece.duration_ms > slot_ms]
+    too_long += [piece for piece in (*gone, *left_out) if piece.duration_ms > slot_ms]
     if too_long:
         problems.append(_problem("never_fits", "error", slot, occurrence,
                                  max(p.duration_ms for p in too_long) - slot_ms, too_long))
     if overflow > 0:
-        still = content_end - slot_ms > 0
+        still = content_end - slot_ms > 0 or slot.policy == "reject"
         problems.append(_problem("overflow", "error" if still else "warning", slot, occurrence, overflow))
     carried: list[CarriedItem] = []
     dropped: list[Piece] = []
@@ -129,6 +151,9 @@ def fit_runs(occurrence: Occurrence, slot: SlotRule, runs: Sequence[Run], victim
             dropped.append(piece)
     if dropped:
         problems.append(_problem("dropped", "warning", slot, occurrence, sum(p.duration_ms for p in dropped), dropped))
+    if left_out:
+        problems.append(_problem("dropped", "error", slot, occurrence, sum(p.duration_ms for p in left_out),
+                                 left_out))
     if carried:
         moved = [Piece.of(item.placement, item.repeat) for item in carried]
         problems.append(_problem("moved", "warning", slot, occurrence, sum(p.duration_ms for p in moved), moved))

@@ -65,9 +65,10 @@ def test_two_slots_carry_different_content_and_problems_are_collected():
     playlist = compile_day("HG-01", DAY, "Asia/Ho_Chi_Minh", slots, placements, now=EARLY)
     assert playlist.zone == "Asia/Ho_Chi_Minh"
     assert [occ.key for occ in playlist.occurrences] == ["2@2026-03-02T06:00:00", "1@2026-03-02T17:00:00"]
-    assert items(playlist) == [[2], [1, 3]]
+    assert items(playlist) == [[], [1, 3]]  # an 11-minute item in a 10-minute slot that rejects overflow
     assert [(p.kind, p.slot_time, p.amount_ms) for p in playlist.problems] == [
-        ("never_fits", "06:00", 60_000), ("overflow", "06:00", 60_000), ("underflow", "17:00", 240_000)]
+        ("never_fits", "06:00", 60_000), ("overflow", "06:00", 60_000), ("dropped", "06:00", 660_000),
+        ("underflow", "06:00", 600_000), ("underflow", "17:00", 240_000)]
 
 
 def test_override_airs_what_was_placed_in_the_slot_it_replaced():

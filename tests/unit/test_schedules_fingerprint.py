@@ -249,5 +249,8 @@ def test_summary_sentences(kind, en, vi):
 def test_summary_of_a_whole_compile():
     crowded = [place(i, audio(i, 120_000)) for i in range(1, 4)]  # 6 min in a 5-min slot
     by_station = {code: compile_day(code, DAY, HCM, [SLOT], crowded, now=EARLY).problems for code in ("A", "B")}
-    [summary] = summarize_problems(by_station)
-    assert summary.text_en == "the 06:00 slot overflows at 2 stations by up to 1 min"
+    overflow, left_out, underflow = summarize_problems(by_station)
+    assert overflow.text_en == "the 06:00 slot overflows at 2 stations by up to 1 min"
+    # The slot rejects overflow: the third item is left out rather than aired past the end.
+    assert (left_out.kind, left_out.severity, left_out.item_ids) == ("dropped", "error", (103,))
+    assert underflow.text_en == "the 06:00 slot is underfilled at 2 stations by up to 1 min"

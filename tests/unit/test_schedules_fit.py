@@ -54,13 +54,31 @@ def timeline(filled):
 THREE = [place(1, 4, priority=2), place(2, 4, priority=1), place(3, 3, priority=0)]  # 11 min in a 10-min slot
 
 
-def test_reject_keeps_everything_and_reports_an_error():
+def test_reject_never_runs_past_the_end_and_reports_what_it_left_out():
     filled = fit(make_slot("reject"), THREE)
     assert timeline(filled) == [("item", 1, "06:00:00", "06:04:00", 240_000),
-                                ("item", 2, "06:04:00", "06:08:00", 240_000),
-                                ("item", 3, "06:08:00", "06:11:00", 180_000)]
-    assert filled.problems == (Problem("overflow", "error", 1, KEY, "06:00", 60_000),)
+                                ("item", 2, "06:04:00", "06:08:00", 240_000)]
+    assert filled.problems == (Problem("overflow", "error", 1, KEY, "06:00", 60_000),
+                               Problem("dropped", "error", 1, KEY, "06:00", 180_000, (103,), (3,)),
+                               Problem("underflow", "warning", 1, KEY, "06:00", 120_000))
     assert filled.carried == ()
+
+
+@pytest.mark.parametrize(
+    ("placements", "aired"),
+    [
+        # In airing order: what does not fit is left out, and a later one that still fits airs.
+        ([place(1, 6, priority=2), place(2, 5, priority=1), place(3, 3)], [1, 3]),
+        # An emergency is never left out, even when it alone overruns the slot.
+        ([place(1, 11, "emergency"), place(2, 1)], [1]),
+        ([place(1, 5, "emergency"), place(2, 4), place(3, 2)], [1, 2]),
+    ],
+)
+def test_reject_airs_what_fits_in_order(placements, aired):
+    filled = fit(make_slot("reject"), placements)
+    assert [e.placement_id for e in filled.entries] == aired
+    ends = [e.end for e in filled.entries if e.item_class != "emergency"]
+    assert all(end <= filled.occurrence.end for end in ends)
 
 
 def test_drop_removes_the_lowest_ranked_and_fills_the_rest():
@@ -136,7 +154,8 @@ def test_repeat_gives_way_first():
 @pytest.mark.parametrize(
     ("policy", "expected_kinds", "carried"),
     [
-        ("reject", [("never_fits", "error", 120_000), ("overflow", "error", 180_000)], 0),
+        ("reject", [("never_fits", "error", 120_000), ("overflow", "error", 180_000),
+                    ("dropped", "error", 720_000), ("underflow", "warning", 540_000)], 0),
         ("drop", [("never_fits", "error", 120_000), ("overflow", "warning", 180_000),
                   ("dropped", "warning", 720_000), ("underflow", "warning", 540_000)], 0),
         # Moving an item that can never fit would move it for ever: it is dropped instead.
