@@ -1,16 +1,20 @@
 """Emergency broadcasts through the API: the two-person rule, delivery as commands, tracking, cancel, re-send,
-scope, bad input, and CAP export then import giving the same alert."""
+scope, bad input, CAP export then import giving the same alert, and the public CAP files and Atom feeds."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import feedparser
 import pytest
+from lxml import etree
 from sqlalchemy import func, select
 
 from audio.processing import AudioStore
-from broadcast.alerts import cap
+from broadcast.alerts import cap, export
 from broadcast.db.models import (
     AudioAsset,
     AuditLog,
@@ -23,6 +27,10 @@ from broadcast.db.models import (
 from broadcast.services import stations, users
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # 16:00 in Hà Giang
+# The OASIS schema as shipped with the service, loaded here on its own rather than through broadcast.alerts.cap.
+CAP_XSD = Path(__file__).resolve().parents[2] / "broadcast" / "alerts" / "schema" / "CAP-v1.2.xsd"
+CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
@@ -341,3 +349,119 @@ def test_a_rejected_request_sends_nothing(world):
     refused = world["api"].post(f"/api/v1/emergencies/{no_reason.json['id']}/reject",
                                 headers=world["people"]["pheduyet"], json={})
     assert refused.status_code == 422
+
+
+def schema_errors(document: bytes | etree._Element) -> list[str]:
+    """What the real CAP 1.2 XSD finds wrong with one alert (none when it is valid)."""
+    schema = etree.XMLSchema(etree.parse(str(CAP_XSD)))
+    root = etree.fromstring(document) if isinstance(document, bytes) else document
+    schema.validate(root)
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def atom_alerts(world, area_code) -> tuple[etree._Element, list[etree._Element]]:
+    """An area's Atom feed, which must answer 200, and the CAP alerts its entries carry."""
+    answer = world["api"].get(f"/feeds/{area_code}/alerts.atom")
+    assert answer.status_code == 200, answer.data.decode()
+    feed = etree.fromstring(answer.data)
+    return feed, feed.findall(f"{ATOM}entry/{ATOM}content/{CAP}alert")
+
+
+def cancel(world, broadcast_id, reason=None):
+    answer = world["api"].post(f"/api/v1/emergencies/{broadcast_id}/cancel", headers=world["people"]["pheduyet"],
+                               json={} if reason is None else {"reason": reason})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+@pytest.mark.parametrize(("reason", "note"), [
+    ("Tin sai: mực nước đã rút, không còn nguy cơ lũ quét.", "Tin sai: mực nước đã rút, không còn nguy cơ lũ quét."),
+    # Pasted from a word processor: a vertical tab XML cannot hold at all is dropped, the words are kept.
+    ("Tin sai\vđã hết nguy hiểm", "Tin saiđã hết nguy hiểm"),
+])
+def test_a_cancel_with_a_reason_is_valid_cap_in_its_own_file_and_in_the_feeds(world, reason, note):
+    sent = issued(world)
+    assert cancel(world, sent["id"], reason)["close_reason"] == reason
+    answer = world["api"].get(f"/feeds/alerts/{sent['id']}-cancel.xml")
+    assert answer.status_code == 200, answer.data.decode()
+    assert schema_errors(answer.data) == []
+    message = etree.fromstring(answer.data)
+    assert message.findtext(f"{CAP}msgType") == "Cancel" and message.findtext(f"{CAP}note") == note
+    # Both the commune's feed and the province's carry the same valid Cancel, and the alert it withdraws.
+    for area_code in ("00694", "08"):
+        _, alerts = atom_alerts(world, area_code)
+        assert [a.findtext(f"{CAP}msgType") for a in alerts] == ["Cancel", "Alert"]
+        assert [schema_errors(a) for a in alerts] == [[], []]
+        assert alerts[0].findtext(f"{CAP}note") == note
+
+
+def test_a_warning_whose_cap_cannot_be_built_is_left_out_of_the_feeds_and_logged(world, caplog):
+    good, bad = issued(world), issued(world)
+    with world["database"].sessions() as session:  # the stored original of an imported alert, damaged
+        session.get(EmergencyBroadcast, bad["id"]).cap_xml = "<alert>not CAP at all</alert>"
+        session.commit()
+    with caplog.at_level(logging.WARNING, logger="broadcast.web.feeds"):
+        for area_code in ("00694", "08"):
+            feed, alerts = atom_alerts(world, area_code)
+            links = [link.get("href") for link in feed.iter(f"{ATOM}link") if link.get("rel") == "alternate"]
+            assert links == [f"http://localhost/feeds/alerts/{good['id']}.xml"]
+            assert [schema_errors(a) for a in alerts] == [[]]
+    left_out = [r for r in caplog.records if r.name == "broadcast.web.feeds" and r.levelno == logging.WARNING]
+    assert [r.getMessage().split(":")[0] for r in left_out] == [
+        f"Emergency broadcast {bad['id']} left out of /feeds/00694/alerts.atom",
+        f"Emergency broadcast {bad['id']} left out of /feeds/08/alerts.atom"]
+    # Its own file says what is wrong instead of answering as if the request were at fault.
+    caplog.clear()
+    own = world["api"].get(f"/feeds/alerts/{bad['id']}.xml")
+    assert own.status_code == 500
+    assert f"Không thể công bố bản tin khẩn cấp {bad['id']} dưới dạng cảnh báo CAP 1.2" in own.data.decode()
+    assert [r.levelno for r in caplog.records if r.name == "broadcast.web.feeds"] == [logging.ERROR]
+    # Withdrawn, it still has a valid Cancel (built from the broadcast, not from the damaged original): that is
+    # listed on its own, so readers holding the earlier alert learn it is withdrawn.
+    cancel(world, bad["id"], "Tin sai")
+    sender = world["app"].extensions["settings"].cap_sender
+    _, alerts = atom_alerts(world, "00694")
+    # (Both were issued at the same moment, so the database may list either first.)
+    assert {(a.findtext(f"{CAP}msgType"), a.findtext(f"{CAP}identifier")) for a in alerts} == {
+        ("Cancel", f"{sender}.emergency.{bad['id']}.cancel"), ("Alert", f"{sender}.emergency.{good['id']}")}
+
+
+def test_a_withdrawn_warning_without_its_cancel_is_left_out_whole_and_a_crash_is_logged(world, caplog,
+                                                                                        monkeypatch):
+    good, no_cancel, crashing = issued(world), issued(world), issued(world)
+    cancel(world, no_cancel["id"], "Tin sai")
+    real_cancel, real_alert = export.to_cap_cancel, export.to_cap
+
+    def failing_cancel(broadcast, **kwargs):
+        if broadcast.id == no_cancel["id"]:
+            raise export.ExportError(broadcast.id, "not valid CAP 1.2")
+        return real_cancel(broadcast, **kwargs)
+
+    def crashing_alert(broadcast, **kwargs):
+        if broadcast.id == crashing["id"]:
+            raise RuntimeError("a bug, not bad data")
+        return real_alert(broadcast, **kwargs)
+
+    monkeypatch.setattr(export, "to_cap_cancel", failing_cancel)
+    monkeypatch.setattr(export, "to_cap", crashing_alert)
+    with caplog.at_level(logging.WARNING, logger="broadcast.web.feeds"):
+        feed, alerts = atom_alerts(world, "08")
+    # Its alert alone would read as a warning still in force: neither is listed. The crash is left out too.
+    assert [e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")] == [
+        f"http://localhost/feeds/alerts/{good['id']}.xml"]
+    assert [schema_errors(a) for a in alerts] == [[]]
+    logged = {(r.levelno, r.getMessage().split(":")[0], r.exc_info is not None) for r in caplog.records
+              if r.name == "broadcast.web.feeds"}
+    assert logged == {
+        (logging.WARNING, f"Emergency broadcast {no_cancel['id']} left out of /feeds/08/alerts.atom", False),
+        (logging.ERROR, f"Emergency broadcast {crashing['id']} left out of /feeds/08/alerts.atom", True)}
+
+
+def test_every_alert_feed_names_its_author(world):
+    settings = world["app"].extensions["settings"]
+    cancel(world, issued(world)["id"])
+    for area_code in ("00694", "08", "00721"):  # with entries, and with none
+        feed, _ = atom_alerts(world, area_code)
+        assert [a.findtext(f"{ATOM}name") for a in feed.findall(f"{ATOM}author")] == [settings.cap_sender_name]
+        parsed = feedparser.parse(world["api"].get(f"/feeds/{area_code}/alerts.atom").data)
+        assert not parsed.bozo and parsed.feed.author == settings.cap_sender_name
