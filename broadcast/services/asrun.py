@@ -5,6 +5,12 @@ own id, so a repeat is recognised and ignored (a unique constraint, inserted wit
 Each batch refreshes the airing record of the occurrences it touches; a job marks occurrences that ended
 with nothing reported as missed. An agent offline for days reports late: its events then turn "missed" into
 "aired" or "partial", as they should.
+
+A session is the station's to air only when it has bulletins (item entries with audio, as the reports count
+them) and the station's playlist of that day held it before it began. A station added in the evening gets that
+day's playlist, morning sessions included, only then: those sessions began before the station was added and
+are never missed. Airings outside the sessions (emergency broadcasts, an operator's "play now") carry keys of
+their own (``emergency-<id>``, ``command-<id>``) and are shown apart.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from broadcast.db.models import (
     AiringState,
+    AudioAsset,
     Confirmation,
     ConfirmationStatus,
     NewsItem,
@@ -39,6 +46,24 @@ from broadcast.services import scope
 from broadcast.services.audit import record
 
 MAX_BATCH = 500
+BEFORE_STATION = "before_station"  # began before the station's playlist of the day was first compiled
+EMPTY = "empty"  # nothing to air: no bulletins in the session
+
+
+def is_session_key(key: str | None) -> bool:
+    """Whether an occurrence key names a session (``<slot id>@<local start>``), not an airing outside them."""
+    return key is not None and "@" in key
+
+
+def bulletins(entries: list[dict]) -> list[dict]:
+    """The entries a session is held to: items with audio (filler and items still without audio are not)."""
+    return [e for e in entries if e.get("kind", "item") == "item" and e["audio"] is not None]
+
+
+def began_before_plan(start: datetime, first_compiled: datetime | None) -> bool:
+    """Whether a session began before the station's playlist of its day was first compiled: the station (added
+    since, or planned for only since) never had it to air."""
+    return first_compiled is not None and start < first_compiled
 
 
 def _insert(session: Session):
@@ -112,8 +137,9 @@ def refresh_airings(session: Session, station_id: int, keys: set[str], now: date
                                        OccurrenceAiring.occurrence_key.in_(keys)))}
     for key in keys:
         plan = planned.get(key)
-        if plan is None:
-            continue  # not a scheduled occurrence (e.g. a command's "play now"): nothing to compare with
+        if plan is None or not bulletins(plan["entries"]):
+            # Not a session (e.g. a command's "play now"), or one with nothing to air: nothing to compare with.
+            continue
         entries, seconds = played.get(key, (set(), 0.0))
         airing = existing.get(key)
         if airing is None:
@@ -139,26 +165,32 @@ def _fill(airing: OccurrenceAiring, plan: dict, played_entries: int, played_ms: 
 
 def mark_missed(session: Session, *, now: datetime, grace: timedelta = timedelta(minutes=10),
                 lookback: timedelta = timedelta(days=2)) -> int:
-    """Record as missed every occurrence that ended (plus ``grace``) within ``lookback`` with no airing record
-    yet, i.e. nothing reported; returns how many. Late reports later turn them into aired or partial."""
+    """Record as missed every session that ended (plus ``grace``) within ``lookback`` with no airing record
+    yet, i.e. nothing reported; returns how many. Late reports later turn them into aired or partial.
+
+    Sessions with nothing to air, and those that began before the station's playlist of the day was first
+    compiled (a station added since), are not the station's to miss.
+    """
     first_day = (now - lookback).date() - timedelta(days=1)
-    newest = (select(Playlist.station_id, Playlist.day, func.max(Playlist.version).label("version"))
+    newest = (select(Playlist.station_id, Playlist.day, func.max(Playlist.version).label("version"),
+                     func.min(Playlist.compiled_at).label("first_compiled"))
               .join(Station, Station.id == Playlist.station_id)
               .where(Station.active, Playlist.day >= first_day, Playlist.day <= now.date() + timedelta(days=1))
               .group_by(Playlist.station_id, Playlist.day).subquery())
-    rows = session.execute(select(Playlist.station_id, Playlist.content).join(
+    rows = session.execute(select(Playlist.station_id, Playlist.content, newest.c.first_compiled).join(
         newest, (Playlist.station_id == newest.c.station_id) & (Playlist.day == newest.c.day)
         & (Playlist.version == newest.c.version)))
     recorded = set(session.execute(select(OccurrenceAiring.station_id, OccurrenceAiring.occurrence_key)
                                    .where(OccurrenceAiring.day >= first_day)).all())
     missed = 0
-    for station_id, content in rows:
+    for station_id, content, first_compiled in rows:
         for occurrence in content["occurrences"]:
             end = datetime.fromisoformat(occurrence["end"])
             if (station_id, occurrence["key"]) in recorded or not (now - lookback <= end <= now - grace):
                 continue
-            if not any(e["audio"] is not None for e in occurrence["entries"]):
-                continue  # nothing was to air
+            if not bulletins(occurrence["entries"]) \
+                    or began_before_plan(datetime.fromisoformat(occurrence["start"]), first_compiled):
+                continue
             airing = OccurrenceAiring(station_id=station_id, occurrence_key=occurrence["key"])
             _fill(airing, {**occurrence, "day": content["day"]}, 0, 0, now)
             session.add(airing)
@@ -192,18 +224,84 @@ class OccurrenceView:
     played_s: float = 0.0
     state: str = "planned"
 
+    @property
+    def confirmable(self) -> bool:
+        """Whether people may confirm it: it was the station's to air (the template asks if it has begun)."""
+        return self.state not in (BEFORE_STATION, EMPTY)
+
+
+@dataclass
+class OtherAiring:
+    """A reported airing outside the day's sessions, with the title of what it played when known."""
+
+    event: PlaybackEvent
+    title: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "event":
+            raise AttributeError(name)  # not set yet (a copy being made): no endless lookup
+        return getattr(self.event, name)  # reads as the event it wraps (templates, schemas)
+
 
 @dataclass
 class DayView:
     station: Station
     day: date
     occurrences: list[OccurrenceView] = field(default_factory=list)
-    unplanned: list[PlaybackEvent] = field(default_factory=list)
+    emergencies: list[OtherAiring] = field(default_factory=list)  # emergency broadcasts
+    play_now: list[OtherAiring] = field(default_factory=list)  # files an operator's "play now" brought
+    unplanned: list[OtherAiring] = field(default_factory=list)  # anything else outside the sessions
+
+
+def session_state(airing: OccurrenceAiring | None, start: datetime, entries: list[dict],
+                  first_compiled: datetime | None, now: datetime) -> str:
+    """What a session of a station's day shows: its airing record, else why it has none (yet)."""
+    if airing is not None and airing.state is not AiringState.MISSED:
+        return airing.state.value  # what the station reported stands
+    if began_before_plan(start, first_compiled):
+        return BEFORE_STATION  # even where an earlier check recorded it as missed
+    if start > now:
+        return "upcoming"  # an empty session may still be filled
+    if not bulletins(entries):
+        return EMPTY
+    return airing.state.value if airing is not None else "awaiting_report"
+
+
+def _first_compiled(session: Session, station_id: int, day: date) -> datetime | None:
+    """When the station's playlist of ``day`` was first compiled: the earliest it could know that day's plan."""
+    return session.scalar(select(func.min(Playlist.compiled_at))
+                          .where(Playlist.station_id == station_id, Playlist.day == day))
+
+
+def _titles(session: Session, events: list[PlaybackEvent]) -> dict[int, str]:
+    """The title of what each event played, by event id: its item, else the item whose audio it played."""
+    item_ids = {e.item_id for e in events if e.item_id is not None}
+    shas = {e.audio_sha256 for e in events if e.item_id is None and e.audio_sha256}
+    by_item = dict(session.execute(select(NewsItem.id, NewsItem.title).where(NewsItem.id.in_(item_ids))).all()) \
+        if item_ids else {}
+    by_sha = dict(session.execute(select(AudioAsset.sha256, NewsItem.title).join(
+        NewsItem, NewsItem.audio_asset_id == AudioAsset.id).where(AudioAsset.sha256.in_(shas))).all()) if shas else {}
+    found = {e.id: by_item.get(e.item_id) or by_sha.get(e.audio_sha256) for e in events}
+    return {key: title for key, title in found.items() if title}
+
+
+def _outside(session: Session, view: DayView, events: list[PlaybackEvent]) -> None:
+    """Sort the airings outside the sessions into emergencies, "play now" and the rest."""
+    titles = _titles(session, events)
+    for event in events:
+        wrapped = OtherAiring(event, titles.get(event.id))
+        if event.kind == "emergency":
+            view.emergencies.append(wrapped)
+        elif event.kind == "command":
+            view.play_now.append(wrapped)
+        else:
+            view.unplanned.append(wrapped)
 
 
 def station_day(session: Session, user: User, station: Station, day: date, now: datetime, zone: ZoneInfo
                 ) -> DayView:
-    """Planned, reported and confirmed, per occurrence of one station's day (what an operator checks)."""
+    """Planned, reported and confirmed, per session of one station's day (what an operator checks), and what
+    aired outside the sessions that day (emergency broadcasts, "play now"), by local time."""
     scope.require_area(user, station.commune)
     newest = session.scalar(select(Playlist).where(Playlist.station_id == station.id, Playlist.day == day)
                             .order_by(Playlist.version.desc()).limit(1))
@@ -212,16 +310,17 @@ def station_day(session: Session, user: User, station: Station, day: date, now: 
     keys = [o["key"] for o in plan]
     tz = ZoneInfo(newest.content["zone"]) if newest is not None else zone
     begin = datetime.combine(day, time(0), tz)
+    # When it was meant to air, as the reports count it: an event outside the sessions has no session's day.
+    moment = func.coalesce(PlaybackEvent.scheduled_at, PlaybackEvent.started_at, PlaybackEvent.received_at)
     events = list(session.scalars(select(PlaybackEvent).where(
         PlaybackEvent.station_id == station.id,
-        PlaybackEvent.occurrence_key.in_(keys) | (PlaybackEvent.occurrence_key.is_(None)
-                                                  & (PlaybackEvent.scheduled_at >= begin)
-                                                  & (PlaybackEvent.scheduled_at < begin + timedelta(days=1))))
-        .order_by(PlaybackEvent.scheduled_at, PlaybackEvent.id)))
+        PlaybackEvent.occurrence_key.in_(keys) | ((moment >= begin) & (moment < begin + timedelta(days=1))))
+        .order_by(moment, PlaybackEvent.id)))
     airings = {a.occurrence_key: a for a in session.scalars(select(OccurrenceAiring).where(
         OccurrenceAiring.station_id == station.id, OccurrenceAiring.occurrence_key.in_(keys)))} if keys else {}
     confirmations = {(c.slot_id, c.occurrence_start): c for c in session.scalars(
         select(Confirmation).where(Confirmation.station_id == station.id))} if keys else {}
+    first_compiled = _first_compiled(session, station.id, day) if keys else None
     for occurrence in plan:
         start, end = datetime.fromisoformat(occurrence["start"]), datetime.fromisoformat(occurrence["end"])
         mine = [e for e in events if e.occurrence_key == occurrence["key"]]
@@ -230,10 +329,16 @@ def station_day(session: Session, user: User, station: Station, day: date, now: 
                               airing, confirmations.get((occurrence["slot_id"], start)))
         item.planned_s = sum(e["play_ms"] for e in occurrence["entries"] if e["audio"] is not None) / 1000
         item.played_s = sum(e.seconds_played for e in mine if e.outcome is PlaybackOutcome.PLAYED)
-        item.state = airing.state.value if airing else ("upcoming" if start > now else "awaiting_report")
+        item.state = session_state(airing, start, occurrence["entries"], first_compiled, now)
         view.occurrences.append(item)
-    view.unplanned = [e for e in events if e.occurrence_key is None]
+    _outside(session, view, [e for e in events if e.occurrence_key not in keys
+                             and not _session_of_another_day(e.occurrence_key, day)])
     return view
+
+
+def _session_of_another_day(key: str | None, day: date) -> bool:
+    """Whether a key names a session of another day: one that ran past midnight into ``day`` shows on its own."""
+    return is_session_key(key) and not key.partition("@")[2].startswith(day.isoformat())
 
 
 def confirm(session: Session, user: User, station: Station, occurrence_key: str, status: ConfirmationStatus,
@@ -249,6 +354,11 @@ def confirm(session: Session, user: User, station: Station, occurrence_key: str,
     start = datetime.fromisoformat(plan["start"])
     if start > now:
         raise InvalidInput(_l("A session can be confirmed only once it has begun."), field="occurrence_key")
+    if began_before_plan(start, _first_compiled(session, station.id, date.fromisoformat(plan["day"]))):
+        raise InvalidInput(_l("This session began before the station was added: it was not the station's to air."),
+                           field="occurrence_key")
+    if not bulletins(plan["entries"]):
+        raise InvalidInput(_l("There was nothing to air in this session."), field="occurrence_key")
     confirmation = session.scalar(select(Confirmation).where(
         Confirmation.station_id == station.id, Confirmation.slot_id == plan["slot_id"],
         Confirmation.occurrence_start == start))

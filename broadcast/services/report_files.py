@@ -41,6 +41,10 @@ def measure_headers() -> dict[str, str]:
         "confirmed_not_aired": _("Confirmed not aired"),
         "emergency_played": _("Emergency bulletins played"),
         "emergency_not_played": _("Emergency bulletins not played"),
+        "emergency_seconds": _("Emergency seconds played"),
+        "play_now_played": _("Play-now airings played"),
+        "play_now_not_played": _("Play-now airings not played"),
+        "play_now_seconds": _("Play-now seconds played"),
     }
 
 

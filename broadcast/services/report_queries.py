@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     JSON,
+    TIMESTAMP,
     Date,
     Integer,
     String,
@@ -46,6 +47,7 @@ from broadcast.db.models import (
 from broadcast.db.types import UTCDateTime
 
 BULLETIN_KINDS = ("item", "emergency")  # as-run kinds of planned items (an emergency item reports "emergency")
+PLAY_NOW_KIND = "command"  # what the agent reports for a file an operator's "play now" brought
 
 
 def _zone(name: str, default_zone: str) -> ZoneInfo:
@@ -57,6 +59,16 @@ def _zone(name: str, default_zone: str) -> ZoneInfo:
 
 def _count(condition) -> Any:
     return func.sum(case((condition, 1), else_=0))
+
+
+def _seconds(condition) -> Any:
+    return func.sum(case((condition, PlaybackEvent.seconds_played), else_=0.0))
+
+
+def _in_a_session(event=PlaybackEvent) -> Any:
+    """Whether an event aired in a session: its key is ``<slot id>@<local start>``. Emergency broadcasts
+    (``emergency-<id>``) and "play now" (``command-<id>``) air outside the sessions, so outside the plan."""
+    return event.occurrence_key.contains("@")
 
 
 class Measures:
@@ -90,6 +102,21 @@ class Measures:
     def _position(self, elements):
         return elements.c.ordinality if self.postgres else elements.c.key
 
+    def _not_before(self, start_text, moment):
+        """Whether a session's start (ISO text with its offset, from a playlist) is not before ``moment``."""
+        if self.postgres:
+            return cast(start_text, TIMESTAMP(timezone=True)) >= moment
+        # SQLite's julianday reads the offset of the text and the stored UTC alike.
+        return func.julianday(start_text) >= func.julianday(moment)
+
+    def _first_compiled(self):
+        """When each station's playlist of each day of the period was first compiled."""
+        s = self.stations
+        return (select(Playlist.station_id, Playlist.day, func.min(Playlist.compiled_at).label("first_compiled"))
+                .join(s, s.c.station_id == Playlist.station_id)
+                .where(Playlist.day >= self._first, Playlist.day <= self._last)
+                .group_by(Playlist.station_id, Playlist.day).subquery("first_compiled"))
+
     def _shape(self):
         """What a playlist plans, without the station's code: equal for the stations of a compile group.
 
@@ -120,7 +147,8 @@ class Measures:
         delivery check and the parsing would run once per entry.
         """
         s = self.stations
-        newest = (select(Playlist.station_id, Playlist.day, func.max(Playlist.version).label("version"))
+        newest = (select(Playlist.station_id, Playlist.day, func.max(Playlist.version).label("version"),
+                         func.min(Playlist.compiled_at).label("first_compiled"))
                   .join(s, s.c.station_id == Playlist.station_id)
                   .where(Playlist.day >= self._first, Playlist.day <= self._last)
                   .group_by(Playlist.station_id, Playlist.day).subquery("newest"))
@@ -128,7 +156,8 @@ class Measures:
             Delivery.station_id == Playlist.station_id, Delivery.state == DeliveryState.VERIFIED,
             Delivery.sent_at >= Playlist.compiled_at, Delivery.sent_at < self.days.c.ends).exists())
         planned_days = (select(Playlist.station_id, Playlist.day, case((reached, 1), else_=0).label("delivered"),
-                               func.min(Playlist.id).over(partition_by=self._shape()).label("sample"))
+                               func.min(Playlist.id).over(partition_by=self._shape()).label("sample"),
+                               newest.c.first_compiled)
                         .join(newest, (Playlist.station_id == newest.c.station_id) & (Playlist.day == newest.c.day)
                               & (Playlist.version == newest.c.version))
                         .join(s, s.c.station_id == Playlist.station_id)
@@ -141,14 +170,19 @@ class Measures:
         bulletin = (entries.c.value["kind"].as_string() == "item") & entries.c.value["audio"].as_string().is_not(None)
         # One row per session with bulletins (its position tells sessions apart without reading its key).
         sessions = (select(samples.c.sample, func.count().label("bulletins"),
-                           func.sum(entries.c.value["play_ms"].as_integer()).label("ms"))
+                           func.sum(entries.c.value["play_ms"].as_integer()).label("ms"),
+                           func.max(occurrences.c.value["start"].as_string()).label("starts"))
                     .select_from(samples).join(Playlist, Playlist.id == samples.c.sample)
                     .join(occurrences, true()).join(entries, true()).where(bulletin)
                     .group_by(samples.c.sample, self._position(occurrences))
                     .cte("planned_sessions").prefix_with("MATERIALIZED"))
+        # A session that began before the station's playlist of its day was first compiled (a station added
+        # since) was never the station's to air: not planned.
         station_sessions = (select(planned_days.c.station_id, planned_days.c.day, planned_days.c.delivered,
                                    sessions.c.bulletins, sessions.c.ms)
-                            .join(sessions, sessions.c.sample == planned_days.c.sample).subquery("station_sessions"))
+                            .join(sessions, (sessions.c.sample == planned_days.c.sample)
+                                  & self._not_before(sessions.c.starts, planned_days.c.first_compiled))
+                            .subquery("station_sessions"))
         t = station_sessions.c
         by_station = (select(literal("station"), t.station_id, cast(null(), Date), func.count(), func.sum(t.bulletins),
                              func.sum(t.ms), func.count(distinct(t.day)),
@@ -168,11 +202,16 @@ class Measures:
                     "days_delivered": int(delivered)}
 
     def airings(self):
-        s, a = self.stations, OccurrenceAiring
+        s, a, first = self.stations, OccurrenceAiring, self._first_compiled()
+        # Records of sessions that began before the station's day was first compiled (an earlier check recorded
+        # some as missed) are left out, as the plan leaves those sessions out.
         query = (select(a.station_id, _count(a.state == AiringState.AIRED), _count(a.state == AiringState.PARTIAL),
                         _count(a.state == AiringState.MISSED))
                  .join(s, s.c.station_id == a.station_id)
-                 .where(a.day >= self._first, a.day <= self._last).group_by(a.station_id))
+                 .outerjoin(first, (first.c.station_id == a.station_id) & (first.c.day == a.day))
+                 .where(a.day >= self._first, a.day <= self._last,
+                        first.c.first_compiled.is_(None) | (a.starts_at >= first.c.first_compiled))
+                 .group_by(a.station_id))
         for station_id, aired, partial, missed in self.session.execute(query):
             yield station_id, {"sessions_aired": int(aired), "sessions_partial": int(partial),
                                "sessions_missed": int(missed)}
@@ -183,29 +222,35 @@ class Measures:
         return func.coalesce(e.scheduled_at, e.started_at, e.received_at)
 
     def events(self):
+        """Bulletins of the sessions (what the plan is compared with), and emergency and "play now" airings,
+        each in figures of their own."""
         s, e, p = self.stations, PlaybackEvent, self.period
-        bulletin = e.kind.in_(BULLETIN_KINDS) & e.occurrence_key.is_not(None)
+        bulletin = e.kind.in_(BULLETIN_KINDS) & _in_a_session()
         played = e.outcome == PlaybackOutcome.PLAYED
         emergency = e.kind == "emergency"
+        play_now = e.kind == PLAY_NOW_KIND
         query = (select(e.station_id, _count(bulletin & played),
                         _count(bulletin & (e.outcome == PlaybackOutcome.FAILED)),
-                        _count(bulletin & (e.outcome == PlaybackOutcome.SKIPPED)),
-                        func.sum(case((bulletin & played, e.seconds_played), else_=0.0)),
-                        _count(emergency & played), _count(emergency & ~played))
+                        _count(bulletin & (e.outcome == PlaybackOutcome.SKIPPED)), _seconds(bulletin & played),
+                        _count(emergency & played), _count(emergency & ~played), _seconds(emergency & played),
+                        _count(play_now & played), _count(play_now & ~played), _seconds(play_now & played))
                  .join(s, s.c.station_id == e.station_id).join(p, p.c.zone == s.c.zone)
                  .where(self._event_moment() >= p.c.starts, self._event_moment() < p.c.ends)
                  .group_by(e.station_id))
-        for station_id, ok, failed, skipped, seconds, emergencies, missed in self.session.execute(query):
+        for station_id, ok, failed, skipped, seconds, *extra in self.session.execute(query):
+            emergencies, missed, emergency_s, commands, commands_missed, command_s = extra
             yield station_id, {"items_played": int(ok), "items_failed": int(failed), "items_skipped": int(skipped),
                                "seconds_played": float(seconds or 0), "emergency_played": int(emergencies),
-                               "emergency_not_played": int(missed)}
+                               "emergency_not_played": int(missed), "emergency_seconds": float(emergency_s or 0),
+                               "play_now_played": int(commands), "play_now_not_played": int(commands_missed),
+                               "play_now_seconds": float(command_s or 0)}
 
     def played_per_day(self):
         s, e, d = self.stations, PlaybackEvent, self.days
         moment = self._event_moment()
         query = (select(d.c.day, func.sum(e.seconds_played))
                  .join(s, s.c.station_id == e.station_id).join(d, d.c.zone == s.c.zone)
-                 .where(e.kind.in_(BULLETIN_KINDS), e.occurrence_key.is_not(None),
+                 .where(e.kind.in_(BULLETIN_KINDS), _in_a_session(),
                         e.outcome == PlaybackOutcome.PLAYED, moment >= d.c.starts, moment < d.c.ends)
                  .group_by(d.c.day))
         for day, seconds in self.session.execute(query):

@@ -4,14 +4,22 @@ The period is a range of local days, first to last inclusive, each counted in it
 own, else its commune's, else the service's). Per station:
 
 - planned: the sessions, bulletins and seconds in the newest compiled playlist of each day. A bulletin is an
-  item entry with audio (what a station can air, as the airing records count it); filler is left out.
+  item entry with audio (what a station can air, as the airing records count it); filler is left out. A
+  session that began before the station's playlist of its day was first compiled (a station added in the
+  evening gets that morning's sessions too) was never the station's to air and is left out.
 - delivered: days whose newest playlist reached the station in time, i.e. a verified delivery sent after the
   playlist was compiled and before the day ended.
-- sessions aired, partly aired or missed: the occurrence airing records of those days.
+- sessions aired, partly aired or missed: the occurrence airing records of those days (of the sessions planned,
+  as above).
 - bulletins played, failed or skipped, and seconds played: the as-run events of planned items (kind item or
-  emergency, with a session) scheduled in the period. Only what played counts towards the seconds.
+  emergency) in a session (``<slot id>@<start>``), scheduled in the period. Only what played counts towards
+  the seconds. These alone are compared with the plan (``played_ratio``): airings outside the sessions never
+  count as bulletins, so they cannot take the ratio past 100 %.
 - confirmed: operators' confirmations of sessions that began in the period (aired, not aired).
-- emergency bulletins: as-run events of kind emergency, planned or not, played or not.
+- emergency bulletins: as-run events of kind emergency, planned or not, played or not, and the seconds played:
+  emergency broadcasts (outside the sessions) and emergency items placed in a session (which are planned, so
+  they count as that session's bulletins too).
+- "play now": as-run events of kind command, the files operators had a station play at once; outside the plan.
 
 Each measure is one grouped query over all the area's stations (a province has ~10,000), never one per station;
 the totals per commune, district and province are sums of the station rows.
@@ -55,6 +63,10 @@ class Figures:
     confirmed_not_aired: int = 0
     emergency_played: int = 0
     emergency_not_played: int = 0
+    emergency_seconds: float = 0.0
+    play_now_played: int = 0
+    play_now_not_played: int = 0
+    play_now_seconds: float = 0.0
 
     def add(self, other: Figures) -> None:
         for name in MEASURES:
@@ -62,7 +74,8 @@ class Figures:
 
     @property
     def played_ratio(self) -> float | None:
-        """Seconds played over seconds requested (None when nothing was requested)."""
+        """Seconds played over seconds requested (None when nothing was requested): planned bulletins only,
+        never emergency or "play now" airings."""
         return self.seconds_played / self.seconds_requested if self.seconds_requested else None
 
     def any(self) -> bool:

@@ -148,7 +148,8 @@ def entry_title(occurrence: asrun.OccurrenceView, event) -> str:
 
 def airing_label(state: str) -> str:
     labels = {"aired": _("Aired"), "partial": _("Partly aired"), "missed": _("Missed"),
-              "upcoming": _("Upcoming"), "awaiting_report": _("Awaiting report")}
+              "upcoming": _("Upcoming"), "awaiting_report": _("Awaiting report"),
+              asrun.EMPTY: _("Nothing to air"), asrun.BEFORE_STATION: _("Before the station was added")}
     return labels.get(state, state)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from broadcast.db.models import AiringState, OccurrenceAiring, Station, StationStatus
-from broadcast.services import asrun
+from broadcast.services import areas, asrun, compiler, stations
 from tests.airing import NOW, build_world, played
 
 AFTER_SESSION = NOW  # 06:30: the 06:00-06:10 session is over
@@ -106,6 +107,80 @@ def test_operator_sees_the_day_and_confirms(aired):
     unknown = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
                           json={"occurrence_key": "999@2026-11-29T06:00:00", "status": "aired"})
     assert unknown.status_code == 404
+
+
+def _off_schedule(kind: str, key: str, entry_id: str, at: datetime, seconds: float, **changes) -> dict:
+    """An airing outside the sessions, as the agent reports it (see stations.agent.jobs.Job)."""
+    return {"event_id": uuid.uuid4().hex, "outcome": "played", "kind": kind, "occurrence_key": key,
+            "entry_id": entry_id, "scheduled_at": at.isoformat(), "started_at": at.isoformat(),
+            "seconds_played": seconds, **changes}
+
+
+def test_the_day_shows_emergency_and_play_now_airings_apart_from_the_sessions(aired):
+    """An emergency broadcast aired at 06:20 and a "play now" at 06:25 on 29/11 have sections of their own; an
+    emergency at 23:50 on 28/11 belongs to the 28th (days are local)."""
+    client, people, tokens, entries, _, _ = aired
+    events = [played(entries[0]),
+              _off_schedule("emergency", "emergency-5", "emergency-5-0", datetime(2026, 11, 28, 23, 20, tzinfo=UTC),
+                            45, item_id=entries[0].item_id),
+              _off_schedule("command", "command-9", "command-9", datetime(2026, 11, 28, 23, 25, tzinfo=UTC), 30,
+                            audio_sha256=entries[1].audio.sha256),
+              _off_schedule("emergency", "emergency-4", "emergency-4-0", datetime(2026, 11, 28, 16, 50, tzinfo=UTC),
+                            45)]
+    assert client.post("/api/v1/stations/HG1-01/events", headers=tokens["HG1-01"],
+                       json={"events": events}).json["accepted"] == 4
+    day = client.get("/api/v1/stations/HG1-01/asrun/2026-11-29", headers=people["vanhanh"]).json
+    [session] = day["occurrences"]
+    assert [e["entry_id"] for e in session["events"]] == [entries[0].id]
+    assert (session["played_s"], session["state"]) == (60.0, "partial")
+    assert [(e["entry_id"], e["kind"], e["outcome"], e["seconds_played"], e["started_at"], e["title"])
+            for e in day["emergencies"]] == [
+        ("emergency-5-0", "emergency", "played", 45.0, "2026-11-29T06:20:00+07:00", "Tin một")]
+    assert [(e["entry_id"], e["kind"], e["seconds_played"], e["started_at"], e["title"]) for e in day["play_now"]] == [
+        ("command-9", "command", 30.0, "2026-11-29T06:25:00+07:00", "Tin hai")]
+    assert day["unplanned"] == []
+    before = client.get("/api/v1/stations/HG1-01/asrun/2026-11-28", headers=people["vanhanh"]).json
+    assert [e["entry_id"] for e in before["emergencies"]] == ["emergency-4-0"]
+
+
+def test_a_station_added_in_the_evening_missed_nothing_that_morning(aired, settings):
+    """HG1-09 is added at 18:00 on 29/11 and compiled then, its day holding the 06:00 session long over: that
+    session is shown as before the station was added, is not recorded as missed, and cannot be confirmed."""
+    client, people, _, _, database, clock = aired
+    evening = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)  # 18:00 in Hà Giang
+    with database.sessions() as session:
+        station = stations.add_station(session, stations.StationSpec("HG1-09", areas.find_area(session, "00694")))
+        compiler.compile_stations(session, settings, now=evening, station_ids={station.id})
+    clock["now"] = evening + timedelta(hours=2)
+    with database.sessions() as session:
+        assert asrun.mark_missed(session, now=clock["now"]) == 4  # the four stations that existed at 06:00
+    assert "HG1-09" not in _airings(database)
+    day = client.get("/api/v1/stations/HG1-09/asrun/2026-11-29", headers=people["vanhanh"]).json
+    [session] = day["occurrences"]
+    assert (session["state"], len(session["entries"])) == ("before_station", 2)
+    refused = client.post("/api/v1/stations/HG1-09/confirmations", headers=people["vanhanh"],
+                          json={"occurrence_key": session["key"], "status": "not_aired", "reason": "Chưa có đài"})
+    assert refused.status_code == 422 and refused.json["errors"]["occurrence_key"]
+    # The next morning's session is the station's like any other's (nothing in it here: see the next test).
+    tomorrow = client.get("/api/v1/stations/HG1-09/asrun/2026-11-30", headers=people["vanhanh"]).json
+    assert [o["state"] for o in tomorrow["occurrences"]] == ["upcoming"]
+
+
+def test_an_empty_session_is_neither_awaiting_a_report_nor_missed(aired):
+    """The 06:00 session of 30/11 has nothing in it (the items were placed for 29/11 only): once over, it is
+    shown as having nothing to air, not as awaiting a report, and the check records nothing for it."""
+    client, people, _, _, database, clock = aired
+    clock["now"] = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08:00 on 30/11
+    with database.sessions() as session:
+        asrun.mark_missed(session, now=clock["now"])
+        keys = set(session.scalars(select(OccurrenceAiring.occurrence_key)))
+    day = client.get("/api/v1/stations/HG1-01/asrun/2026-11-30", headers=people["vanhanh"]).json
+    [session] = day["occurrences"]
+    assert (session["state"], session["entries"], session["planned_s"]) == ("empty", [], 0.0)
+    assert session["key"] not in keys
+    refused = client.post("/api/v1/stations/HG1-01/confirmations", headers=people["vanhanh"],
+                          json={"occurrence_key": session["key"], "status": "aired"})
+    assert refused.status_code == 422
 
 
 def test_heartbeat_updates_the_station(aired):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from broadcast.db.models import Confirmation, ConfirmationStatus, Station
+from broadcast.services import areas, compiler, stations
 from tests.airing import NOW, build_world, played
 from tests.conftest import csrf_from, log_in
 
@@ -93,6 +95,48 @@ def test_later_sessions_are_upcoming_and_cannot_be_confirmed(world, client):
     # Compiled ahead: the session of the 30th has not begun at 06:30 on the 29th.
     assert "06:00–06:10 · Buổi sáng" in page and "Sắp phát" in page and "Buổi này chưa có tin nào." in page
     assert 'name="occurrence_key"' not in page
+
+
+def test_day_page_shows_emergency_and_play_now_airings_in_sections_of_their_own(world, client):
+    at = datetime(2026, 11, 28, 23, 20, tzinfo=UTC)  # 06:20 on 29/11
+    extra = [{"event_id": uuid.uuid4().hex, "outcome": outcome, "kind": kind, "occurrence_key": key,
+              "entry_id": entry, "scheduled_at": when.isoformat(), "started_at": when.isoformat(),
+              "seconds_played": seconds, "item_id": item, "reason": reason}
+             for kind, key, entry, when, seconds, item, outcome, reason in (
+                 ("emergency", "emergency-5", "emergency-5-0", at, 45, world["entries"][0].item_id, "played", None),
+                 ("command", "command-9", "command-9", at + timedelta(minutes=5), 0, None, "failed", "no audio"))]
+    assert world["api"].post("/api/v1/stations/HG1-01/events", headers=world["tokens"]["HG1-01"],
+                             json={"events": extra}).json["accepted"] == 2
+    log_in(client, "vanhanh")
+    page = page_of(client.get(DAY))
+    emergencies = page.split('id="emergencies-h"', 1)[1].split("</section>", 1)[0]
+    assert "Phát thanh khẩn cấp" in emergencies and "Tin một" in emergencies and "06:20:00" in emergencies
+    assert '<span class="badge outcome-played">Đã phát</span>' in emergencies
+    play_now = page.split('id="play-now-h"', 1)[1].split("</section>", 1)[0]
+    assert "Phát ngay theo lệnh" in play_now and "06:25:00" in play_now and "no audio" in play_now
+    session = page.split('class="card occurrence"', 1)[1].split("</section>", 1)[0]
+    assert "06:20:00" not in session and "06:25:00" not in session  # not mixed into the session
+    assert "Nội dung khác đài đã phát" not in page
+
+
+def test_day_page_names_empty_sessions_and_those_before_the_station(world, client, settings):
+    """The 06:00 session of 30/11 has nothing in it; HG1-09, added at 18:00 on 29/11, had no part in that
+    morning's session. Neither is awaiting a report, and neither can be confirmed."""
+    world["clock"]["now"] = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08:00 on 30/11
+    with world["database"].sessions() as session:
+        added = stations.add_station(session, stations.StationSpec("HG1-09", areas.find_area(session, "00694")))
+        compiler.compile_stations(session, settings, now=datetime(2026, 11, 29, 11, 0, tzinfo=UTC),
+                                  station_ids={added.id})
+    log_in(client, "vanhanh")
+    empty = page_of(client.get("/stations/HG1-01/days/2026-11-30"))
+    assert '<span class="badge airing-empty">Không có nội dung</span>' in empty and "Chờ báo cáo" not in empty
+    assert 'name="occurrence_key"' not in empty
+    before = page_of(client.get("/stations/HG1-09/days/2026-11-29"))
+    assert '<span class="badge airing-before_station">Trước khi thêm đài</span>' in before
+    assert "Chờ báo cáo" not in before and "Bỏ lỡ" not in before and 'name="occurrence_key"' not in before
+    client.get("/lang/en")
+    assert "Before the station was added" in page_of(client.get("/stations/HG1-09/days/2026-11-29"))
+    assert "Nothing to air" in page_of(client.get("/stations/HG1-01/days/2026-11-30"))
 
 
 def test_bad_day_is_refused(world, client):

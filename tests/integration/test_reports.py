@@ -18,46 +18,48 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from broadcast.db.models import AudioAsset, NewsItem, Slot
-from broadcast.services import areas, asrun, reports, stations, users
+from broadcast.db.models import AiringState, AudioAsset, NewsItem, OccurrenceAiring, Playlist, Slot
+from broadcast.services import areas, asrun, compiler, reports, stations, users
 from tests.airing import NOW, build_world, played
 from tests.conftest import log_in
 
 PERIOD = {"area": "08", "from": "2026-11-28", "to": "2026-11-30"}
 API = "/api/v1/reports/broadcast"
 
+NO_EXTRA = dict(emergency_seconds=0.0, play_now_played=0, play_now_not_played=0, play_now_seconds=0.0)
+EMERGENCY_30 = {**NO_EXTRA, "emergency_seconds": 30.0}  # HG1-02's emergency at 00:10 on 28/11
 STATION_FIGURES = {
     "HG1-01": dict(planned_sessions=1, planned_items=2, seconds_requested=120.0, days_planned=1, days_delivered=1,
                    sessions_aired=0, sessions_partial=1, sessions_missed=0, items_played=1, items_failed=1,
                    items_skipped=0, seconds_played=60.0, confirmed_aired=1, confirmed_not_aired=0,
-                   emergency_played=0, emergency_not_played=0),
+                   emergency_played=0, emergency_not_played=0, **NO_EXTRA),
     "HG1-02": dict(planned_sessions=1, planned_items=2, seconds_requested=120.0, days_planned=1, days_delivered=0,
                    sessions_aired=1, sessions_partial=0, sessions_missed=0, items_played=2, items_failed=0,
                    items_skipped=0, seconds_played=115.0, confirmed_aired=1, confirmed_not_aired=0,
-                   emergency_played=1, emergency_not_played=0),
+                   emergency_played=1, emergency_not_played=0, **EMERGENCY_30),
     "HG2-01": dict(planned_sessions=1, planned_items=2, seconds_requested=120.0, days_planned=1, days_delivered=1,
                    sessions_aired=0, sessions_partial=0, sessions_missed=1, items_played=0, items_failed=1,
                    items_skipped=1, seconds_played=0.0, confirmed_aired=0, confirmed_not_aired=1,
-                   emergency_played=0, emergency_not_played=0),
+                   emergency_played=0, emergency_not_played=0, **NO_EXTRA),
     "DV-01": dict(planned_sessions=1, planned_items=2, seconds_requested=120.0, days_planned=1, days_delivered=0,
                   sessions_aired=0, sessions_partial=0, sessions_missed=1, items_played=0, items_failed=0,
                   items_skipped=0, seconds_played=0.0, confirmed_aired=0, confirmed_not_aired=0,
-                  emergency_played=0, emergency_not_played=0),
+                  emergency_played=0, emergency_not_played=0, **NO_EXTRA),
 }
 PROVINCE = dict(planned_sessions=4, planned_items=8, seconds_requested=480.0, days_planned=4, days_delivered=2,
                 sessions_aired=1, sessions_partial=1, sessions_missed=2, items_played=3, items_failed=2,
                 items_skipped=1, seconds_played=175.0, confirmed_aired=2, confirmed_not_aired=1,
-                emergency_played=1, emergency_not_played=0)
+                emergency_played=1, emergency_not_played=0, **EMERGENCY_30)
 HA_GIANG_1 = dict(planned_sessions=2, planned_items=4, seconds_requested=240.0, days_planned=2, days_delivered=1,
                   sessions_aired=1, sessions_partial=1, sessions_missed=0, items_played=3, items_failed=1,
                   items_skipped=0, seconds_played=175.0, confirmed_aired=2, confirmed_not_aired=0,
-                  emergency_played=1, emergency_not_played=0)
+                  emergency_played=1, emergency_not_played=0, **EMERGENCY_30)
 
 
 def _emergency(at: datetime, **changes) -> dict:
@@ -197,7 +199,9 @@ def test_csv_has_a_bom_headers_in_the_readers_language_and_a_totals_row(world):
     rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
     assert rows[0][:6] == ["Station", "Name", "Commune", "Planned sessions", "Planned bulletins",
                            "Seconds requested"]
-    assert rows[0][-2:] == ["Emergency bulletins played", "Emergency bulletins not played"]
+    assert rows[0][-6:] == ["Emergency bulletins played", "Emergency bulletins not played",
+                            "Emergency seconds played", "Play-now airings played", "Play-now airings not played",
+                            "Play-now seconds played"]
     by_code = {row[0]: row for row in rows[1:]}
     assert by_code["HG1-02"][:3] == ["HG1-02", "Đài phường Hà Giang 1 - Tổ 5", "Phường Hà Giang 1"]
     for code, figures in STATION_FIGURES.items():
@@ -327,6 +331,103 @@ def test_names_are_escaped_on_the_page(world, client):
     log_in(client, "bientap")
     page = client.get(f"/reports?area={_area_id(world, '08')}&from=2026-11-28&to=2026-11-30").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def _off_schedule(kind: str, key: str, entry_id: str, at: datetime, seconds: float, **changes) -> dict:
+    """An airing outside the sessions, as the agent reports it: an emergency broadcast (``emergency-<id>``, one
+    entry per airing) or a file an operator's "play now" command brought (kind ``command``, ``command-<id>``)."""
+    return {"event_id": uuid.uuid4().hex, "outcome": "played", "kind": kind, "occurrence_key": key,
+            "entry_id": entry_id, "scheduled_at": at.isoformat(), "started_at": at.isoformat(),
+            "seconds_played": seconds, **changes}
+
+
+@pytest.fixture
+def extra_airings(world):
+    """HG1-02, which aired 115 of its 120 planned seconds on 29/11, also aired an emergency broadcast twice that
+    morning (60 s each, a third airing failed) and a file on an operator's "play now" (30 s)."""
+    at = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 08:00 in Hà Giang
+    events = [_off_schedule("emergency", "emergency-7", "emergency-7-0", at, 60),
+              _off_schedule("emergency", "emergency-7", "emergency-7-1", at + timedelta(minutes=10), 60),
+              _off_schedule("emergency", "emergency-7", "emergency-7-2", at + timedelta(minutes=20), 0,
+                            outcome="failed", reason="exit 1"),
+              _off_schedule("command", "command-3", "command-3", at + timedelta(minutes=30), 30)]
+    answer = world["api"].post("/api/v1/stations/HG1-02/events", headers=world["tokens"]["HG1-02"],
+                               json={"events": events})
+    assert answer.json == {"accepted": 4, "duplicates": 0}
+    return world
+
+
+def test_emergency_and_play_now_airings_have_figures_of_their_own(extra_airings):
+    """Only scheduled airings count against the plan: the extra airings neither add bulletins nor seconds
+    played, so no ratio passes 100 %; they are counted (with the emergency of 28/11) in their own figures."""
+    report = _report(extra_airings, "bientap", "08")
+    figures = {r.code: r.figures for r in report.stations}["HG1-02"]
+    assert (figures.items_played, figures.items_failed, figures.seconds_played) == (2, 0, 115.0)
+    assert figures.played_ratio == pytest.approx(115 / 120)
+    assert (figures.emergency_played, figures.emergency_not_played, figures.emergency_seconds) == (3, 1, 150.0)
+    assert (figures.play_now_played, figures.play_now_not_played, figures.play_now_seconds) == (1, 0, 30.0)
+    assert all(r.figures.played_ratio is None or r.figures.played_ratio <= 1 for r in report.stations)
+    assert (report.totals.items_played, report.totals.seconds_played) == (PROVINCE["items_played"], 175.0)
+    assert [d.seconds_played for d in report.days] == [0.0, 175.0, 0.0]  # the chart's days: scheduled only
+
+
+def test_the_api_and_files_carry_the_extra_figures(extra_airings):
+    api, bientap = extra_airings["api"], extra_airings["people"]["bientap"]
+    totals = api.get(API, query_string=PERIOD, headers=bientap).json["totals"]
+    assert {k: totals[k] for k in ("seconds_played", "emergency_played", "emergency_seconds", "play_now_played",
+                                   "play_now_seconds")} == {
+        "seconds_played": 175.0, "emergency_played": 3, "emergency_seconds": 150.0, "play_now_played": 1,
+        "play_now_seconds": 30.0}
+    assert totals["played_ratio"] == pytest.approx(175 / 480)
+    rows = list(csv.reader(io.StringIO(api.get(API, query_string={**PERIOD, "format": "csv"}, headers=bientap)
+                                       .data.decode("utf-8-sig"))))
+    row = dict(zip(rows[0], {r[0]: r for r in rows[1:]}["HG1-02"], strict=True))
+    assert (row["Số giây đã phát"], row["Số giây phát khẩn cấp"], row["Số lượt phát ngay"],
+            row["Số giây phát ngay"]) == ("115", "150", "1", "30")
+    book = load_workbook(io.BytesIO(api.get(API, query_string={**PERIOD, "format": "xlsx", "lang": "en"},
+                                            headers=bientap).data))
+    sheet = book["Stations"]
+    header = [c.value for c in sheet[1]]
+    total = [c.value for c in sheet[sheet.max_row]]
+    assert (total[header.index("Seconds played")], total[header.index("Emergency seconds played")],
+            total[header.index("Play-now seconds played")]) == (175, 150, 30)
+
+
+def test_the_page_shows_the_extra_airings_apart(extra_airings, client):
+    log_in(client, "bientap")
+    page = client.get(f"/reports?area={_area_id(extra_airings, '08')}&from=2026-11-28&to=2026-11-30") \
+        .get_data(as_text=True)
+    assert "175 / 480" in page and "36,5" in page  # the ratio of scheduled airings alone
+    assert "3 lượt đã phát, 1 lượt không phát được, 150 giây" in page  # emergency
+    assert "Phát ngay theo lệnh" in page and "1 lượt đã phát, 0 lượt không phát được, 30 giây" in page
+    assert "Số giây phát khẩn cấp" in page and "Số giây phát ngay" in page  # columns of the tables
+
+
+def test_sessions_before_a_station_was_added_are_neither_planned_nor_missed(world, settings):
+    """HG1-09 is added at 18:00 on 29/11 and gets its playlists then, with the 06:00 session long over: that
+    session was never its to air. It is not planned, and not missed, even where an earlier check recorded it
+    as missed; the other stations' figures do not change."""
+    evening = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)  # 18:00 in Hà Giang
+    with world["database"].sessions() as session:
+        station = stations.add_station(session, stations.StationSpec("HG1-09", areas.find_area(session, "00694")))
+        compiler.compile_stations(session, settings, now=evening, station_ids={station.id})
+        assert asrun.mark_missed(session, now=evening + timedelta(hours=2)) == 0
+        playlist = session.scalar(select(Playlist).where(Playlist.station_id == station.id,
+                                                         Playlist.day == date(2026, 11, 29)))
+        [morning] = playlist.content["occurrences"]
+        assert len(morning["entries"]) == 2  # compiled into its day all the same
+        # What the check of an earlier version recorded for it.
+        session.add(OccurrenceAiring(
+            station_id=station.id, occurrence_key=morning["key"], slot_id=morning["slot_id"], day=date(2026, 11, 29),
+            starts_at=datetime.fromisoformat(morning["start"]), ends_at=datetime.fromisoformat(morning["end"]),
+            planned_entries=2, planned_ms=120_000, state=AiringState.MISSED))
+        session.commit()
+    report = _report(world, "bientap", "08")
+    added = {r.code: r for r in report.stations}["HG1-09"]
+    assert not added.figures.any()
+    assert added.figures.played_ratio is None
+    assert _figures(report.totals) == PROVINCE
+    assert [d.seconds_requested for d in report.days] == [0.0, 480.0, 0.0]
 
 
 def _area_id(world, code: str) -> int:

@@ -29,15 +29,25 @@ class FiguresSchema(ma.Schema):
     sessions_aired = ma.fields.Integer()
     sessions_partial = ma.fields.Integer()
     sessions_missed = ma.fields.Integer()
-    items_played = ma.fields.Integer(metadata={"description": "Planned bulletins the agents report played"})
+    items_played = ma.fields.Integer(metadata={"description": "Planned bulletins the agents report played in "
+                                                              "their sessions"})
     items_failed = ma.fields.Integer()
     items_skipped = ma.fields.Integer()
-    seconds_played = ma.fields.Float(metadata={"description": "Seconds of planned bulletins reported played"})
+    seconds_played = ma.fields.Float(metadata={"description": "Seconds of planned bulletins reported played; "
+                                                              "emergency broadcasts and \"play now\" not included"})
     confirmed_aired = ma.fields.Integer(metadata={"description": "Sessions operators confirmed as aired"})
     confirmed_not_aired = ma.fields.Integer()
-    emergency_played = ma.fields.Integer(metadata={"description": "As-run events of kind emergency, played"})
+    emergency_played = ma.fields.Integer(metadata={"description": "As-run events of kind emergency, played: "
+                                                                  "broadcasts, and emergency items placed in a "
+                                                                  "session (also counted as its bulletins)"})
     emergency_not_played = ma.fields.Integer(metadata={"description": "... failed or skipped"})
-    played_ratio = ma.fields.Float(allow_none=True, metadata={"description": "seconds_played / seconds_requested"})
+    emergency_seconds = ma.fields.Float(metadata={"description": "Seconds of emergency airings reported played"})
+    play_now_played = ma.fields.Integer(metadata={"description": "Files aired on an operator's \"play now\" "
+                                                                 "command (as-run kind command), played"})
+    play_now_not_played = ma.fields.Integer(metadata={"description": "... failed or skipped"})
+    play_now_seconds = ma.fields.Float(metadata={"description": "Seconds of \"play now\" airings played"})
+    played_ratio = ma.fields.Float(allow_none=True, metadata={"description": "seconds_played / seconds_requested: "
+                                                                             "planned bulletins only"})
 
 
 class CommuneRefSchema(ma.Schema):

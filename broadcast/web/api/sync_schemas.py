@@ -150,12 +150,19 @@ class AsRunEventSchema(ma.Schema):
     reason = ma.fields.String(allow_none=True)
 
 
+class OtherAiringSchema(AsRunEventSchema):
+    title = ma.fields.String(allow_none=True, metadata={"description": "What it played, when known"})
+
+
 class OccurrenceViewSchema(ma.Schema):
     key = ma.fields.String()
     slot_id = ma.fields.Integer(allow_none=True)
     starts_at = LocalDateTime()
     ends_at = LocalDateTime()
-    state = ma.fields.String(metadata={"description": "upcoming, awaiting_report, aired, partial or missed"})
+    state = ma.fields.String(metadata={"description": "upcoming, awaiting_report, aired, partial or missed; "
+                                                      "empty (nothing to air) or before_station (it began before "
+                                                      "the station's playlist of the day was first compiled, e.g. "
+                                                      "a station added since): neither is missed"})
     planned_s = ma.fields.Float()
     played_s = ma.fields.Float()
     entries = ma.fields.List(ma.fields.Dict())
@@ -167,4 +174,9 @@ class DayViewSchema(ma.Schema):
     station = ma.fields.Function(lambda v: v.station.code)
     day = ma.fields.Date()
     occurrences = ma.fields.List(ma.fields.Nested(OccurrenceViewSchema))
-    unplanned = ma.fields.List(ma.fields.Nested(AsRunEventSchema))
+    emergencies = ma.fields.List(ma.fields.Nested(OtherAiringSchema),
+                                 metadata={"description": "Emergency broadcasts aired that day, outside the sessions"})
+    play_now = ma.fields.List(ma.fields.Nested(OtherAiringSchema),
+                              metadata={"description": "Files aired on an operator's \"play now\" command"})
+    unplanned = ma.fields.List(ma.fields.Nested(OtherAiringSchema),
+                               metadata={"description": "Anything else reported outside the sessions"})
