@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"),
-        # CSRF is checked in web.auth for cookie-authenticated requests only; bearer tokens are not ambient.
+        # CSRF is checked in web.auth.needs_csrf, where a browser could be made to send the request: pages
+        # always, the API when the session cookie came and no bearer token (a bearer token is never ambient).
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
     )

@@ -8,6 +8,7 @@ the program with a message that names the setting and says what to fix.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+_PUBLIC_URL = re.compile(r"https?://[^/\s?#@]+(/[^\s?#]*)?")  # no query, fragment or user
 
 
 class ConfigError(Exception):
@@ -107,6 +109,10 @@ class Settings(BaseSettings):
     # How this service signs the CAP alerts it publishes: <sender> (an address, no spaces or commas) and a name.
     cap_sender: str = Field(default="commune-radio@province.invalid", pattern=r"^[^\s,<&]+$")
     cap_sender_name: str = "Đài truyền thanh cơ sở"
+    # The service's address as people and their players reach it, e.g. https://radio.tuyenquang.gov.vn, for the
+    # absolute links in exported playlists. "" = the address of each request, which behind a reverse proxy may
+    # be an internal one.
+    public_url: str = ""
     sql_echo: bool = False
 
     @classmethod
@@ -126,6 +132,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Ho_Chi_Minh") from exc
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _service_address(cls, value: str) -> str:
+        if value and not _PUBLIC_URL.fullmatch(value):
+            raise ValueError(f"{value!r} is not the address of a web service; write it as https://radio.example.vn")
+        return value.rstrip("/")  # links are made by appending a path that starts with "/"
 
     @field_validator("database_url")
     @classmethod

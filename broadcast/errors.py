@@ -58,11 +58,14 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str, *, errors: dict | None = None, headers=None):
+def error_response(status: int, code: str, message: str, *, errors: dict | None = None, headers=None,
+                   details: dict | None = None):
     if wants_json():
         body: dict[str, Any] = {"code": status, "status": code, "message": message}
         if errors:
             body["errors"] = errors
+        if details:
+            body["details"] = details
         response = jsonify(body)
     else:
         response = make_response(render_template("error.html", status=status, message=message))
@@ -94,7 +97,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
         errors = {error.field: [str(error.message)]} if error.field else None
-        return error_response(error.status, error.code, str(error.message), errors=errors)
+        return error_response(error.status, error.code, str(error.message), errors=errors, details=error.details)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

@@ -1,7 +1,9 @@
 """SFTP push: get one station's manifest and the audio it names into the station's inbox over SSH.
 
 Layout on the station: ``<remote_dir>/manifest.json``, ``<remote_dir>/audio/<sha256>.mp3`` and, for remote
-commands such as an emergency broadcast, ``<remote_dir>/commands/<id>.json`` (:func:`push_command`).
+commands such as an emergency broadcast, ``<remote_dir>/commands/<id>.json`` (:func:`push_command`). The pushed
+manifest is the server's with each audio ``url`` naming its file in the inbox, ``audio/<sha256>.mp3``, as the
+manifest format has it (:func:`inbox_manifest`).
 
 What a station can observe, whatever happens to the connection:
 
@@ -30,7 +32,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
+import json
 import logging
 import re
 import secrets
@@ -119,6 +123,36 @@ class HostKeyMismatch(PushError):
 
 class PushFailed(PushError):
     """Connection, authentication or transfer failure, with the station and the step in the message."""
+
+
+def inbox_manifest(manifest: bytes) -> bytes:
+    """The server's ``manifest`` as a push leaves it in the inbox: each audio ``url`` names the file the push
+    writes beside it, ``audio/<sha256>.mp3`` (a URI reference resolved against the manifest's own location),
+    instead of the server's HTTP route; the ETag is computed again, since it covers the URLs.
+
+    Works on the JSON rather than through ``stations.manifest.from_json``: the body is the server's own checked
+    canonical form, and validating it against the schema again would cost about 60 ms a station, more than a
+    push's SSH work. ValueError when it is not a manifest.
+    """
+    try:
+        doc = json.loads(manifest)
+        for day in doc["days"]:
+            for entry in day["entries"]:
+                audio = entry["audio"]
+                if not isinstance(audio["sha256"], str) or not _SHA256.fullmatch(audio["sha256"]):
+                    raise ValueError(f"audio sha256 {audio['sha256']!r} is not lowercase hex")
+                audio["url"] = f"{AUDIO_DIR}/{audio['sha256']}.mp3"
+        content = {key: doc[key] for key in ("days", "schema", "station", "timezone")}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"not a station manifest: {exc}") from None
+    # The format's rule: the sha256 of the canonical JSON of these four fields (see stations.manifest).
+    doc["etag"] = f'"{hashlib.sha256(_canonical(content)).hexdigest()}"'
+    return _canonical(doc)
+
+
+def _canonical(value: object) -> bytes:
+    # The manifest format's canonical JSON: sorted keys, no whitespace, UTF-8 rather than \u escapes.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def parse_host_key(line: str) -> paramiko.PKey:
@@ -374,13 +408,16 @@ def push(
     keep_unreferenced_s: float = 0,
     progress: Progress | None = None,
 ) -> PushResult:
-    """Deliver `manifest` and the `audio` it names to one station; see the module docstring for the guarantees.
+    """Deliver `manifest` (the server's, written as :func:`inbox_manifest` makes it) and the `audio` it names to
+    one station; see the module docstring for the guarantees.
 
     Raises HostKeyMismatch when the station does not show the pinned key, PushFailed for anything else that
-    stops the delivery, ValueError when `target.host_key` is not a public key line. `progress(name, sent,
-    expected)` is called after each chunk of each uploaded file (tests use it to cut the connection mid-file).
+    stops the delivery, ValueError when `target.host_key` is not a public key line or `manifest` not a manifest.
+    `progress(name, sent, expected)` is called after each chunk of each uploaded file (tests use it to cut the
+    connection mid-file).
     """
     started = time.monotonic()
+    manifest = inbox_manifest(manifest)  # before connecting: a bad manifest costs the station nothing
     wanted = {item.name: item for item in audio}
     with _session(target, client_key, timeout) as sftp:
         job = _Push(sftp, target, progress)

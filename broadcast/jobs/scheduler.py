@@ -1,18 +1,39 @@
-"""Building and running the one scheduler process of the service."""
+"""Building and running the one scheduler process of the service, and choosing which process that is.
+
+Any number of ``flask jobs run`` processes may be started; exactly one leads (runs the jobs) and the others
+stand by, trying again every few seconds, so one of them takes over soon after the leader dies, however
+it dies. Leadership is a lease that ends with the leader's process:
+
+- on PostgreSQL, a session-level advisory lock held on a connection of its own, which also works across
+  machines: the server frees it when that connection ends;
+- on SQLite (one machine), an ``flock`` on ``scheduler.lock`` in the instance folder.
+
+Neither may outlive the leader in a process it forked (a compile worker): see ``_close_in_forked_children``.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import signal
+import socket
+import sys
+import threading
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from broadcast.config import Settings
 
@@ -37,6 +58,21 @@ JOBS = (
     ("deliver_webhooks", "broadcast.jobs.tasks:deliver_webhooks", {"trigger": "interval", "seconds": 15}),
 )
 
+# A standby asks for the lead this often; with the server's keepalive below, a dead leader is replaced
+# within STANDBY_RETRY_S + 20 s even when its machine vanished, and within STANDBY_RETRY_S when it was killed.
+STANDBY_RETRY_S = 3.0
+# The leader checks this often that it still holds its lease.
+HEARTBEAT_S = 5.0
+# Exit status of a leader that lost its lease (EX_TEMPFAIL): a supervisor restarts it, and it stands by.
+EXIT_LEADERSHIP_LOST = 75
+# The advisory lock's key: any fixed 64-bit number, derived from a name so that it says whose it is.
+ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"broadcast.jobs.scheduler").digest()[:8], "big", signed=True)
+# Both ends of the lease connection probe it when idle, so a vanished peer is noticed in about 20 s: the
+# server then ends the session (freeing the lock), and the leader's next heartbeat fails.
+_SERVER_KEEPALIVE = {"tcp_keepalives_idle": 5, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
+_CLIENT_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3,
+                     "tcp_user_timeout": 20_000, "connect_timeout": 10}
+
 
 class SchedulerAlreadyRunning(RuntimeError):
     pass
@@ -51,38 +87,254 @@ def build_scheduler(settings: Settings, *, blocking: bool = True) -> BaseSchedul
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         timezone=settings.zone,
     )
+    now = datetime.now(settings.zone)
     for job_id, target, trigger in JOBS:
-        scheduler.add_job(target, id=job_id, replace_existing=True, **trigger)
+        # Interval jobs run as soon as a scheduler takes the lead, not one interval later: after a takeover
+        # the work the dead leader left (a queued compile, a push) is done at once.
+        first = {"next_run_time": now} if trigger["trigger"] == "interval" else {}
+        scheduler.add_job(target, id=job_id, replace_existing=True, **first, **trigger)
     return scheduler
+
+
+# Leases -------------------------------------------------------------------------------------------------
+
+
+class FileLease:
+    """Leadership on one machine: an exclusive ``flock`` on ``scheduler.lock`` in the instance folder."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def describe(self) -> str:
+        return f"lock file {self.path}"
+
+    def acquire(self) -> bool:
+        """Take the lock if nobody holds it; never waits."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())  # for people: which process leads
+        self._fd = fd
+        _close_in_forked_children(fd)
+        return True
+
+    def holder(self) -> str:
+        """Who holds the lock, as far as the file says."""
+        try:
+            pid = self.path.read_text(encoding="ascii").strip()
+        except OSError:
+            pid = ""
+        return f"process {pid}" if pid else "another process"
+
+    def held(self) -> bool:
+        """An flock lasts as long as its descriptor: it cannot be lost while this process lives."""
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        _forget_in_forked_children(self._fd)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+
+class PostgresLease:
+    """Leadership across machines: a session-level advisory lock on a dedicated PostgreSQL connection.
+
+    The connection is in autocommit, so it sits idle (not "idle in transaction") while it holds the lock.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._engine = None
+        self._connection: Connection | None = None
+
+    def describe(self) -> str:
+        return f"PostgreSQL advisory lock {ADVISORY_KEY} on database {make_url(self.url).database}"
+
+    def holder(self) -> str:
+        return "another scheduler"
+
+    def acquire(self) -> bool:
+        """Take the lock if nobody holds it; never waits. Raises SQLAlchemyError when the server is unreachable."""
+        name = f"broadcast-scheduler {socket.gethostname()} {os.getpid()}"[:63]
+        self._engine = create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                                     connect_args={**_CLIENT_KEEPALIVE, "application_name": name})
+        connection = self._engine.connect()
+        try:
+            for setting, value in _SERVER_KEEPALIVE.items():
+                connection.execute(text(f"SET {setting} = {int(value)}"))
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar_one()
+        except BaseException:
+            connection.close()
+            self._dispose()
+            raise
+        if not got:
+            connection.close()
+            self._dispose()
+            return False
+        self._connection = connection
+        _close_in_forked_children(connection.connection.dbapi_connection.fileno())
+        return True
+
+    def held(self) -> bool:
+        """Whether the session still holds the lock; False once the connection is gone (the lock with it)."""
+        if self._connection is None:
+            return False
+        try:
+            return bool(self._connection.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid() AND objsubid = 1"
+                " AND (classid::bigint << 32 | objid::bigint) = (:key)::bigint & x'ffffffffffffffff'::bigint)"
+            ), {"key": ADVISORY_KEY}).scalar_one())
+        except SQLAlchemyError as exc:
+            log.error("the scheduler's lock connection failed: %s", exc)
+            return False
+
+    def release(self) -> None:
+        if self._connection is not None:
+            _forget_in_forked_children(self._connection.connection.dbapi_connection.fileno())
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+            except SQLAlchemyError:
+                pass  # the connection is gone, and the lock with it
+            self._connection.close()
+            self._connection = None
+        self._dispose()
+
+    def _dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def leadership_lease(settings: Settings) -> FileLease | PostgresLease:
+    """The lease that decides which scheduler leads: PostgreSQL's advisory lock, else the instance folder's."""
+    url = settings.resolved_database_url
+    if make_url(url).get_backend_name() == "postgresql":
+        return PostgresLease(url)
+    return FileLease(settings.instance_path / "scheduler.lock")
 
 
 @contextmanager
 def single_instance(settings: Settings):
-    """Hold a lock in the instance folder so that a second scheduler process refuses to start."""
-    path = settings.instance_path / "scheduler.lock"
-    with open(path, "a+") as handle:
+    """Hold the lead for the block; raise SchedulerAlreadyRunning at once if another process holds it."""
+    lease = leadership_lease(settings)
+    if not lease.acquire():
+        raise SchedulerAlreadyRunning(f"another scheduler process holds the {lease.describe()}")
+    try:
+        yield lease
+    finally:
+        lease.release()
+
+
+# Forked children ----------------------------------------------------------------------------------------
+
+# Descriptors that carry the lead, by number, with the (device, inode) they stood for when registered.
+_LEASE_FDS: dict[int, tuple[int, int]] = {}
+_at_fork = threading.Lock()
+_hooked = False
+
+
+def _close_in_forked_children(fd: int) -> None:
+    """Close this descriptor in every process forked from now on.
+
+    A fork shares the open file description: an flock, or the socket of the lock's PostgreSQL session,
+    would live on in a compile worker that outlived the leader and keep every other scheduler standing by.
+    """
+    global _hooked
+    with _at_fork:
+        if not _hooked:
+            os.register_at_fork(after_in_child=_close_lease_fds)
+            _hooked = True
+        info = os.fstat(fd)
+        _LEASE_FDS[fd] = (info.st_dev, info.st_ino)
+
+
+def _forget_in_forked_children(fd: int) -> None:
+    with _at_fork:
+        _LEASE_FDS.pop(fd, None)
+
+
+def _close_lease_fds() -> None:
+    """In a forked child: close the lease descriptors (never unlock them: the lock is the parent's)."""
+    for fd, identity in list(_LEASE_FDS.items()):
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SchedulerAlreadyRunning(f"another scheduler process holds {path.name}") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            info = os.fstat(fd)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == identity:  # a number since reused for something else stays open
+            os.close(fd)
+    _LEASE_FDS.clear()
+
+
+# Running ------------------------------------------------------------------------------------------------
 
 
 def run_forever(settings: Settings) -> None:
-    """Run the scheduler in the foreground until SIGTERM or SIGINT."""
+    """Stand by until this process leads, then run the jobs until SIGTERM or SIGINT.
+
+    A leader whose lease is lost (its database connection dropped) exits at once with EXIT_LEADERSHIP_LOST
+    rather than go on scheduling beside the scheduler that may already have taken over.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with single_instance(settings):
-        scheduler = build_scheduler(settings, blocking=True)
-        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-        log.info("scheduler started with %d jobs", len(JOBS))
+    stop = threading.Event()
+    # The handlers only set the event: the main thread waits on it (as standby, or between heartbeats).
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    lease = leadership_lease(settings)
+    try:
+        if _stand_by(lease, stop):
+            _lead(settings, lease, stop)
+    finally:
+        lease.release()
+
+
+def _stand_by(lease: FileLease | PostgresLease, stop: threading.Event) -> bool:
+    """Wait until the lease is ours (True) or the process is asked to stop (False)."""
+    said = None
+    while not stop.is_set():
         try:
-            scheduler.start()
-        except KeyboardInterrupt:
-            pass
+            if lease.acquire():
+                return True
+            state = f"{lease.holder()} holds the {lease.describe()}"
+        except (SQLAlchemyError, OSError) as exc:  # the database is down: a standby waits for it as well
+            state = f"cannot take the {lease.describe()}: {exc}".splitlines()[0]
+        if state != said:  # once per change, not every few seconds
+            log.warning("standby: %s; trying again every %g s", state, STANDBY_RETRY_S)
+            said = state
+        stop.wait(STANDBY_RETRY_S)
+    log.info("standby stopped")
+    return False
+
+
+def _lead(settings: Settings, lease: FileLease | PostgresLease, stop: threading.Event) -> None:
+    """Run the jobs while the lease holds, until asked to stop."""
+    scheduler = build_scheduler(settings, blocking=False)
+    scheduler.start()
+    log.info("leading: scheduler started with %d jobs (pid %d holds the %s)", len(JOBS), os.getpid(),
+             lease.describe())
+    try:
+        while not stop.wait(HEARTBEAT_S):
+            if not lease.held():
+                _exit_lost(lease)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+    log.info("scheduler stopped")
+
+
+def _exit_lost(lease: FileLease | PostgresLease) -> None:
+    """End the process now: jobs still running would overlap the next leader's (compile workers die with it)."""
+    log.critical("lost the %s: stopping at once (exit %d) so that another scheduler can lead",
+                 lease.describe(), EXIT_LEADERSHIP_LOST)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_LEADERSHIP_LOST)

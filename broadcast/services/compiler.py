@@ -122,21 +122,10 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
                       station_ids: Iterable[int] | None, days: int | None) -> CompileReport:
     started = time.perf_counter()
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the wire format carries milliseconds
-    # Plain rows: the zones and the shares of the work need no more (a whole station is read where compiled).
-    query = (select(Station.id, Station.commune_id, Area.path, Station.timezone, Area.timezone)
-             .join(Area, Station.commune_id == Area.id).where(Station.active).order_by(Station.id))
-    if station_ids is not None:
-        query = query.where(Station.id.in_(list(station_ids)))
-    stations = session.execute(query).all()
+    stations, plan = _plan(session, settings, now, station_ids, days)
     report = CompileReport()
     if not stations:
         return report
-    days = days or settings.schedule_days
-    # station_zone's rule: the station's own zone, else its commune's, else the service's.
-    zones = {station_id: own or commune or settings.timezone for station_id, _, _, own, commune in stations}
-    todays = {z: now.astimezone(ZoneInfo(z)).date() for z in set(zones.values())}
-    plan = _Plan(zones, todays, min(todays.values()), max(todays.values()) + timedelta(days=days - 1), days, now,
-                 timedelta(minutes=settings.showlock_minutes))
     workers = _workers(settings, len(stations))
     counts = {"groups": 0, "parts": 1}
     if workers > 1:
@@ -172,6 +161,44 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
              workers, report.days_changed, report.manifests_changed, time.perf_counter() - started,
              time.perf_counter() - compiled)
     return report
+
+
+def preview(session: Session, settings: Settings, *, now: datetime, station_ids: Iterable[int]
+            ) -> list[tuple[list[str], list[schedules.DayPlaylist]]]:
+    """What a compile of these stations would give, without writing anything: (station codes, their days).
+
+    Read in the caller's session, so a change it has flushed but not committed is seen: a placement is
+    checked against the schedule it would make before it is kept. Stations with equal inputs come as one group.
+    """
+    stations, plan = _plan(session, settings, now, station_ids, None)
+    if not stations:
+        return []
+    with collector_paused():
+        work = _read_work(session, [station_id for station_id, *_ in stations], plan)
+        return [([code for _, code in group.members],
+                 schedules.compile_days(group.members[0][1], group.today, group.day_to, ZoneInfo(group.zone),
+                                        group.slots, group.placements, now=plan.now, showlock=plan.showlock,
+                                        previous=group.previous, aliases=group.aliases))
+                for group in work.groups]
+
+
+def _plan(session: Session, settings: Settings, now: datetime, station_ids: Iterable[int] | None,
+          days: int | None) -> tuple[list, _Plan | None]:
+    """The active stations to compile (plain rows) and what their compile shares."""
+    # Plain rows: the zones and the shares of the work need no more (a whole station is read where compiled).
+    query = (select(Station.id, Station.commune_id, Area.path, Station.timezone, Area.timezone)
+             .join(Area, Station.commune_id == Area.id).where(Station.active).order_by(Station.id))
+    if station_ids is not None:
+        query = query.where(Station.id.in_(list(station_ids)))
+    stations = session.execute(query).all()
+    if not stations:
+        return stations, None
+    days = days or settings.schedule_days
+    # station_zone's rule: the station's own zone, else its commune's, else the service's.
+    zones = {station_id: own or commune or settings.timezone for station_id, _, _, own, commune in stations}
+    todays = {z: now.astimezone(ZoneInfo(z)).date() for z in set(zones.values())}
+    return stations, _Plan(zones, todays, min(todays.values()), max(todays.values()) + timedelta(days=days - 1),
+                           days, now, timedelta(minutes=settings.showlock_minutes))
 
 
 @dataclass(frozen=True)

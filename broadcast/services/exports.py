@@ -1,8 +1,12 @@
-"""Compiled schedules for people and other programs: a station's day as JSON or M3U8, an area as iCalendar."""
+"""Compiled schedules for people and other programs: a station's day as JSON or M3U8 (with signed links to its
+audio, which players fetch without a login), an area as iCalendar."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -76,7 +80,8 @@ def names_audio(session: Session, station: Station, sha256: str) -> bool:
                for entry in day["entries"])
 
 
-def day_m3u8(session: Session, station: Station, day: date) -> str:
+def day_m3u8(session: Session, station: Station, day: date, audio_url: Callable[[wire.AudioFile], str]) -> str:
+    """The station's current manifest's ``day`` as an M3U playlist, each entry's audio at ``audio_url(audio)``."""
     stored = session.get(StationManifest, station.id)
     if stored is None:
         raise NotFound(_l("No playlist has been compiled for %(station)s on %(day)s.", station=station.code,
@@ -85,7 +90,33 @@ def day_m3u8(session: Session, station: Station, day: date) -> str:
     if day not in {d.date for d in manifest.days}:
         raise NotFound(_l("No playlist has been compiled for %(station)s on %(day)s.", station=station.code,
                           day=day.strftime("%d/%m/%Y")))
-    return wire.to_m3u8(manifest, day)
+    return wire.to_m3u8(manifest, day, audio_url=audio_url)
+
+
+# Links to audio in a playlist for people: a player fetches them with no login, so each carries its own proof.
+AUDIO_LINK_S = 8 * 24 * 3600  # the week of days compiled ahead, and a day to spare
+_LINK_ROUND_S = 3600
+
+
+def audio_link_expiry(now: datetime) -> int:
+    """When an audio link made ``now`` stops working (POSIX seconds), rounded up to the hour so that a playlist
+    fetched again within the hour reads the same."""
+    return -(-int(now.timestamp() + AUDIO_LINK_S) // _LINK_ROUND_S) * _LINK_ROUND_S
+
+
+def audio_link_signature(secret_key: str, sha256: str, expires: int) -> str:
+    """The proof that this service made a link to the audio ``sha256`` good until ``expires`` (HMAC-SHA256 under
+    the service's secret key, 128 bits in hex). It opens that one file only, until then only."""
+    message = f"audio-link:{sha256}:{expires}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def audio_link_valid(secret_key: str, sha256: str, expires: str, signature: str, now: datetime) -> bool:
+    """Whether ``expires`` and ``signature`` (as a link carries them) open the audio ``sha256`` at ``now``."""
+    if not (expires.isascii() and expires.isdigit() and len(expires) <= 12) or int(expires) <= now.timestamp():
+        return False
+    # As bytes: compare_digest refuses str with anything but ASCII, and a link's query may hold anything.
+    return hmac.compare_digest(audio_link_signature(secret_key, sha256, int(expires)).encode(), signature.encode())
 
 
 def area_calendar(session: Session, area: Area, zone_name: str) -> bytes:

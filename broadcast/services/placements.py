@@ -106,8 +106,13 @@ def _check(spec: PlacementSpec, today: date, *, started: bool = False) -> None:
         raise InvalidInput(_l("Choose at least one area or station to air the item in."), field="targets")
 
 
-def create_placement(session: Session, user: User, spec: PlacementSpec, *, today: date) -> Placement:
-    """Place an item; refuses what can never air (in the past, outside the slot's area, longer than the slot)."""
+def create_placement(session: Session, user: User, spec: PlacementSpec, *, today: date, commit: bool = True
+                     ) -> Placement:
+    """Place an item; refuses what can never air (in the past, outside the slot's area, longer than the slot).
+
+    With ``commit=False`` the placement is only flushed, so the caller can still check what it would do to the
+    schedule (see ``broadcast.services.placing``) and roll it back.
+    """
     scope.require_role(user, Role.EDITOR, Role.OPERATOR)
     _check(spec, today)
     item = items.get_item(session, user, spec.item_id)
@@ -143,15 +148,18 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
         "from": spec.date_from.isoformat(), "until": spec.date_until.isoformat()})
     # An item already approved with its audio is published for these areas now: tell their webhooks.
     webhooks.publish_item(session, item, today=today)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return placement
 
 
 EDITABLE = ("date_from", "date_until", "weekdays", "repeat_count", "repeat_gap_s", "position", "priority")
 
 
-def update_placement(session: Session, user: User, placement: Placement, changes: dict, *, today: date
-                     ) -> Placement:
+def update_placement(session: Session, user: User, placement: Placement, changes: dict, *, today: date,
+                     commit: bool = True) -> Placement:
     """Change a placement's dates, weekdays, repeats, position or priority in place (item, slot and targets stay:
     changing those is a new placement). Checked as a new one would be; nothing is written when a check fails."""
     scope.require_role(user, Role.EDITOR, Role.OPERATOR)
@@ -185,7 +193,10 @@ def update_placement(session: Session, user: User, placement: Placement, changes
     placement.position, placement.priority = spec.position, spec.priority
     record(session, user, "placement.update", "placement", placement.id,
            {k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()})
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return placement
 
 

@@ -54,6 +54,7 @@ class TimelineOccurrence:
     items: tuple[TimelineItem, ...]
     problems: tuple[str, ...]  # kinds: overflow, dropped, moved, underflow, never_fits, not_rendered
     locked: bool  # within the showlock or over: its order can no longer change
+    left_out: tuple[tuple[str, str], ...] = ()  # (kind "dropped" or "moved", title): placed here, not airing here
 
     @property
     def free_ms(self) -> int:
@@ -76,7 +77,7 @@ def representative_station(session: Session, user: User, area: Area) -> Station 
 
 
 def _occurrence(filled: schedules.FilledOccurrence, slot: schedules.SlotRule, now: datetime,
-                showlock: timedelta) -> TimelineOccurrence:
+                showlock: timedelta, titles: dict[int, str]) -> TimelineOccurrence:
     occ = filled.occurrence
     entries = [e for e in filled.entries if e.kind == "item"]
     items, place = [], 0
@@ -89,7 +90,9 @@ def _occurrence(filled: schedules.FilledOccurrence, slot: schedules.SlotRule, no
     overflow = max((p.amount_ms for p in filled.problems if p.kind == "overflow"), default=0)
     return TimelineOccurrence(occ.key, occ.slot_id, slot.name if slot else "", occ.start, occ.end, occ.duration_ms,
                               used, overflow, tuple(items), tuple(dict.fromkeys(p.kind for p in filled.problems)),
-                              filled.locked or schedules.is_locked(occ, now, showlock))
+                              filled.locked or schedules.is_locked(occ, now, showlock),
+                              tuple((p.kind, titles.get(i, "")) for p in filled.problems
+                                    if p.kind in ("dropped", "moved") for i in p.item_ids))
 
 
 def area_timeline(session: Session, settings: Settings, user: User, area: Area, first: date, last: date, *,
@@ -109,7 +112,8 @@ def area_timeline(session: Session, settings: Settings, user: User, area: Area, 
     showlock = timedelta(minutes=settings.showlock_minutes)
     compiled = schedules.compile_days(station.code, first, last, zone, slots, inputs.placements, now=now,
                                       showlock=showlock, aliases=schedules.slot_aliases(inputs.chain))
-    days = tuple((day.day, tuple(_occurrence(f, by_id.get(f.occurrence.slot_id), now, showlock)
+    titles = {p.item_id: p.title for p in inputs.placements}
+    days = tuple((day.day, tuple(_occurrence(f, by_id.get(f.occurrence.slot_id), now, showlock, titles)
                                  for f in day.occurrences)) for day in compiled)
     return Timeline(area, station, zone, days)
 

@@ -1,14 +1,18 @@
 """Who is asking: a person logged in with a session cookie, a script with a user token, or a station.
 
 Cookie-authenticated requests that change state must carry a CSRF token (form field or X-CSRFToken
-header); bearer-token requests need none, since a browser never sends those on its own.
+header); bearer-token requests need none, since a browser never sends those on its own. See ``needs_csrf``.
+
+An API caller that proves nobody gets 401; one that proves who it is but may not do this gets 403 (a station's
+token on a person's route, a person on a station's).
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from typing import NoReturn
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, current_app, flash, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -53,25 +57,60 @@ def init_app(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def _unauthorized():
         if request.path.startswith("/api/"):
-            raise Unauthenticated(_l("Log in, or send a valid token in the Authorization header."))
+            refuse_anonymous()
         flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(url_for("ui.login", next=request.full_path.rstrip("?")))
 
     @app.before_request
     def _csrf_for_cookies() -> None:
-        if request.method in UNSAFE and bearer_token() is None and request.endpoint not in CSRF_EXEMPT:
+        if needs_csrf():
             csrf.protect()
+
+    @app.before_request
+    def _who_before_what() -> None:
+        # A caller that may not use a person's API route learns that (401, or 403 for a station), not what its
+        # body lacks (422): the view's own guard would only run after the body is parsed.
+        guarded = getattr(app.view_functions.get(request.endpoint), "requires_person", False)
+        if guarded and request.path.startswith("/api/") and not current_user.is_authenticated:
+            refuse_anonymous()
 
 
 # Endpoints reachable without a session, where a CSRF token cannot exist yet.
 CSRF_EXEMPT = {"auth.login"}
 
 
+def needs_csrf() -> bool:
+    """Whether this request must carry a CSRF token: whether another site could have made the browser send it.
+
+    A forged request rides on credentials the browser attaches by itself: the session cookie, and Basic
+    credentials it remembers. A bearer header is set by a script, which another origin cannot do without a
+    CORS preflight this service never grants. So pages are always checked (their login form too, against login
+    CSRF), and the API is checked only when the browser brought the session cookie and no bearer token. An API
+    call with neither is anonymous: its view answers 401, which a station or script can act on, not 400.
+    """
+    if request.method not in UNSAFE or request.endpoint in CSRF_EXEMPT or bearer_token() is not None:
+        return False
+    if request.path.startswith("/api/"):
+        return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    return True
+
+
+def refuse_anonymous() -> NoReturn:
+    """Raise 401 for an API request that proves nobody, or 403 when it carries a genuine station token."""
+    if requesting_station() is not None:
+        raise Forbidden(_l("A station's token opens only that station's own routes."))
+    raise Unauthenticated(_l("Log in, or send a valid token in the Authorization header."))
+
+
 def signed_in_user() -> User:
-    """The user making the request, or a 401/redirect."""
+    """The user making the request, or a 401/redirect (403 for a station)."""
     if not current_user.is_authenticated:
-        raise Unauthenticated(_l("Log in, or send a valid token in the Authorization header."))
+        refuse_anonymous()
     return current_user._get_current_object()
+
+
+# The two guards below mark their views ``requires_person``: the API checks that before reading the body
+# (``_who_before_what``), and its OpenAPI document says so (broadcast.web.api).
 
 
 def role_required(*roles: Role):
@@ -85,18 +124,22 @@ def role_required(*roles: Role):
             scope.require_role(current_user, *roles)
             return view(*args, **kwargs)
 
+        wrapper.requires_person = True
         return wrapper
 
     return decorate
 
 
 def login_required(view):
+    """Allow the view to anyone signed in (cookie or personal token)."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         return view(*args, **kwargs)
 
+    wrapper.requires_person = True
     return wrapper
 
 

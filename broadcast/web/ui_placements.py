@@ -19,13 +19,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 from broadcast.db.models import Area, ItemStatus, NewsItem, Placement, Role, Slot, User
 from broadcast.errors import Conflict, DomainError, Forbidden, NotFound
 from broadcast.i18n import _, _l
-from broadcast.services import areas, items, placements, scheduling, scope, slots, target_tree
+from broadcast.services import areas, items, placements, placing, scheduling, scope, slots, target_tree
 from broadcast.web.auth import role_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.placement_forms import WEEKDAY_LABELS, PlaceForm
@@ -62,15 +62,18 @@ def place_item(item_id: int):
     if not form.validate():
         return _page(user, item, form, choices), 400
     try:
-        placement = placements.create_placement(db(), user, form.spec(item.id), today=today)
+        answer = placing.place(db(), settings(), user, form.spec(item.id), today=today, now=utc_now())
     except DomainError as error:
         db().rollback()
         form.show_error(error, default_field="targets" if isinstance(error, Forbidden) else None)
         status = 403 if isinstance(error, Forbidden) else 409 if isinstance(error, Conflict) else 400
         return _page(user, item, form, choices), status
-    scheduling.after_change(db(), settings(), scheduling.placement_stations(db(), placement), now=utc_now())
+    placement = answer.placement
     flash(_("Placed in the schedule: %(title)s, %(slot)s, %(days)s.", title=item.title,
             slot=slot_label(placement.slot), days=period(placement)), "info")
+    english = str(get_locale() or "vi").startswith("en")
+    for note in answer.notes:  # what the editor would not guess: days without a session, locked ones, what gave way
+        flash(note.text_en if english else note.text_vi, "warning")
     return redirect(url_for("schedule_ui.schedule_page", area=timeline_area(placement),
                             day=first_day(placement).isoformat()))
 

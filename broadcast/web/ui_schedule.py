@@ -146,6 +146,12 @@ def problem_label(kind: str) -> str:
     return labels.get(kind, "")
 
 
+@bp.app_template_filter("quoted")
+def quoted(title: str) -> str:
+    """A title as the pages quote it in a sentence: «Tin một»."""
+    return f"«{title}»"
+
+
 @bp.context_processor
 def _helpers():
     return {"clock": clock, "duration": duration, "long_day": long_day, "amount": amount, "percent": percent,

@@ -4,8 +4,9 @@ A manifest is installed (written atomically as ``<cache_dir>/manifest.json``) on
 still needs is in the cache with its sha256 and size verified; until then the station keeps airing the manifest
 it has, for as many days as that one covers. HTTP: ``GET /api/v1/stations/<code>/manifest`` with
 ``If-None-Match`` (304: nothing new), audio from the URL each entry gives, resumed with ``Range``. Inbox: the
-``manifest.json`` an SSH push left in ``inbox_dir`` (with ``audio/<sha256>.mp3`` beside it), taken when its
-version is newer than the installed one; its audio is copied into the cache and verified the same way. After an
+``manifest.json`` an SSH push left in ``inbox_dir`` (with ``audio/<sha256>.mp3`` beside it, as its URLs say),
+taken when its version is newer than the installed one; its audio is copied into the cache and verified the same
+way, and a file missing from the inbox is downloaded from the server's ``/api/v1/audio/<sha256>``. After an
 install the agent posts a receipt (retried until the server has it) and forgets audio no remaining day needs.
 """
 
@@ -26,6 +27,7 @@ from stations.manifest import AudioFile, Manifest, ManifestError, audio_files, f
 log = logging.getLogger(__name__)
 
 RECEIPT_KEY = "receipt_version"
+SERVER_AUDIO = "/api/v1/audio/{sha256}"  # where the server serves any audio a station's manifest names
 
 
 class SyncError(Exception):
@@ -179,10 +181,13 @@ class Syncer:
             self.on_install(manifest)
 
     def _fetch(self, audio: AudioFile, inbox_audio: Path | None) -> Path:
+        reference = audio.url
         if inbox_audio is not None:
             pushed = inbox_audio / f"{audio.sha256}.mp3"
             if pushed.is_file():
                 return self.cache.install_copy(audio, pushed)
             log.info("%s is not in the inbox; fetching it from the server", audio.sha256)
-        self.client.download(self.client.url_for(audio.url), self.cache.part_for(audio.sha256), audio.size)
+            # A pushed manifest's URLs name files in the inbox (audio/<sha256>.mp3); the server has them here.
+            reference = SERVER_AUDIO.format(sha256=audio.sha256)
+        self.client.download(self.client.url_for(reference), self.cache.part_for(audio.sha256), audio.size)
         return self.cache.install_part(audio)

@@ -46,7 +46,9 @@ entry may start on the next date only if its session runs past midnight.
 ``etag`` is the strong HTTP ETag, quotes included: the sha256 (hex) of the canonical JSON of the object
 ``{"days": …, "schema": …, "station": …, "timezone": …}`` from the manifest. It ignores ``generated_at``
 and the top ``version``, so regenerating unchanged content gives the same ETag; poll with
-``If-None-Match`` and expect 304 until it changes. Install a manifest by writing it under a temporary name
+``If-None-Match`` and expect 304 until it changes. It covers the audio ``url`` too, so a pushed manifest, which
+names ``audio/<sha256>.mp3`` where the pulled one names ``/api/v1/audio/<sha256>``, has an ETag of its own for
+the same version; compare versions, not ETags, across the two. Install a manifest by writing it under a temporary name
 and renaming it into place, after all the audio it names is verified.
 
 Python API: :func:`build_manifest` (computes the ETag), :func:`to_json`, :func:`from_json` (schema, rules

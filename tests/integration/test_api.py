@@ -136,7 +136,7 @@ def test_station_token_reads_only_its_own_data(seeded, client, editor):
     assert client.get("/api/v1/stations/HG1-01", headers=own).json["code"] == "HG1-01"
     assert client.get("/api/v1/stations/HG2-01", headers=own).status_code == 403
     assert client.get("/api/v1/stations/HG1-01", headers={"Authorization": "Bearer st_forged"}).status_code == 401
-    assert client.get("/api/v1/stations", headers=own).status_code == 401
+    assert client.get("/api/v1/stations", headers=own).status_code == 403  # genuine, but not a person's token
     assert client.get("/api/v1/stations/HG1-01", headers=editor).json["has_token"] is True
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from broadcast import load_settings
+from broadcast.channels.sftp import inbox_manifest
 from broadcast.db.models import (
     AudioAsset,
     CommandKind,
@@ -20,12 +21,15 @@ from broadcast.db.models import (
     StationCommand,
     StationManifest,
 )
-from broadcast.services import emergency_delivery, pushing, users
+from broadcast.services import emergency_delivery, pushing, stations, users
 from stations.agent.agent import Agent
+from stations.agent.clock import ManualClock
 from stations.agent.config import parse_config
+from stations.manifest import from_json
 from tests import audio_fixtures
 from tests.e2e.agents import duration_ms
 from tests.integration.test_agent_run import Running, ShiftedClock, until
+from tests.integration.test_agent_sync import serving
 from tests.services import free_port, need_tool
 from tests.sshd import new_key
 
@@ -95,7 +99,7 @@ def test_a_compile_queues_a_push_and_the_job_delivers_it(push_world, settings):
         body = session.get(StationManifest, queued.station_id).body
         [sent] = _deliveries(session)
         assert sent.state is DeliveryState.SENT and sent.attempts == 1 and sent.bytes_sent > 25_600
-    assert (remote / "manifest.json").read_text(encoding="utf-8") == body
+    assert (remote / "manifest.json").read_bytes() == inbox_manifest(body.encode())  # its audio named in the inbox
     assert hashlib.sha256((remote / "audio" / f"{sha}.mp3").read_bytes()).hexdigest() == sha
 
     second = place_item("Tin thứ hai", b"second" * 500)  # a new version supersedes nothing already sent
@@ -110,6 +114,38 @@ def test_a_compile_queues_a_push_and_the_job_delivers_it(push_world, settings):
     with database.sessions() as session:
         newest = max(d.manifest_version for d in _deliveries(session))
     assert [(c["channel"], c["version"], c["state"]) for c in dv["channels"]] == [("sftp", newest, "sent")]
+
+
+def test_the_pushed_manifest_names_the_pushed_files_and_the_agent_gets_a_lost_one_from_the_server(
+        push_world, settings, seeded, tmp_path):
+    database, place_item, remote, _, _ = push_world
+    shas = [place_item("Tin tỉnh", b"ID3" + bytes(range(256)) * 40), place_item("Thông báo", b"second" * 500)]
+    with database.sessions() as session:
+        assert pushing.push_due(session, settings, now=NOW).sent == 1
+        token = stations.issue_token(session, stations.get_station(session, "DV-01"))
+        served = from_json(session.get(StationManifest, session.scalar(
+            select(Station.id).where(Station.code == "DV-01"))).body)
+
+    # As the format documents it: a pushed manifest names audio/<sha256>.mp3, beside it in the inbox.
+    pushed = from_json((remote / "manifest.json").read_bytes())
+    urls = {e.audio.url for day in pushed.days for e in day.entries}
+    assert urls == {f"audio/{sha}.mp3" for sha in shas} and all((remote / url).is_file() for url in urls)
+    assert pushed.version == served.version
+
+    # A file lost from the inbox (a station's disk, an operator): the agent fetches it over HTTP instead.
+    (remote / "audio" / f"{shas[1]}.mp3").unlink()
+    with serving(seeded) as url:
+        config = parse_config({"server_url": url, "token": token, "station": "DV-01", "inbox_dir": str(remote),
+                               "cache_dir": str(tmp_path / "cache"), "player": ["true", "{file}"],
+                               "commands_wait_s": 0})
+        agent = Agent(config, clock=ManualClock(NOW))
+        try:
+            installed = agent.syncer.sync_inbox()
+        finally:
+            agent.close()
+    assert installed is not None and installed.etag == pushed.etag
+    for sha in shas:
+        assert hashlib.sha256((tmp_path / "cache" / "audio" / f"{sha}.mp3").read_bytes()).hexdigest() == sha
 
 
 def test_a_changed_host_key_refuses_the_push_and_flags_the_station(push_world, settings, tmp_path):

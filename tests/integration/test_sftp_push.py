@@ -5,12 +5,17 @@ The sshd runs on this machine, so the tests look at the station's inbox directly
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import re
 import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
 
 import paramiko
 import pytest
@@ -21,13 +26,16 @@ from broadcast.channels.sftp import (
     PushFailed,
     PushResult,
     SftpTarget,
+    inbox_manifest,
     push,
     push_many,
 )
+from stations.manifest import AudioFile, Day, Entry, build_manifest, from_json, to_json
 from tests.services import free_port
 from tests.sshd import fingerprint, new_key
 
 pytestmark = pytest.mark.timeout(120)
+ZONE = "Asia/Ho_Chi_Minh"
 
 
 def make_audio(folder: Path, *sizes: int) -> list[LocalAudio]:
@@ -44,7 +52,18 @@ def make_audio(folder: Path, *sizes: int) -> list[LocalAudio]:
 
 
 def manifest_for(audio: list[LocalAudio], day: str = "2026-11-29") -> bytes:
-    return json.dumps({"date": day, "entries": [{"sha256": a.sha256, "size": a.size} for a in audio]}).encode()
+    """The server's manifest (as the HTTP API serves it) of one day airing each file once, from 06:00."""
+    local = date.fromisoformat(day)
+    start = datetime(local.year, local.month, local.day, 6, tzinfo=ZoneInfo(ZONE))
+    entries = []
+    for n, a in enumerate(audio):
+        media = AudioFile(sha256=a.sha256, size=a.size, duration_ms=1000, url=f"/api/v1/audio/{a.sha256}")
+        entries.append(Entry(id=f"4@{day}#{n}", start=start, end=start + timedelta(seconds=1), kind="item",
+                             item_id=n + 1, title=f"Tin {n + 1}", item_class="normal", audio=media, play_ms=1000,
+                             slot_id=4, occurrence_key=f"4@{day}"))
+        start += timedelta(seconds=1)
+    return to_json(build_manifest("DV-01", ZONE, datetime(2026, 11, 28, 22, tzinfo=ZoneInfo(ZONE)),
+                                  [Day(local, 1, tuple(entries))], version=1))
 
 
 def target(sshd, inbox: Path, host_key: str | None = None, port: int | None = None) -> SftpTarget:
@@ -61,7 +80,8 @@ def files(inbox: Path) -> dict[str, str]:
 
 
 def expected(manifest: bytes, audio: list[LocalAudio]) -> dict[str, str]:
-    return {"manifest.json": hashlib.sha256(manifest).hexdigest(), **{f"audio/{a.name}": a.sha256 for a in audio}}
+    return {"manifest.json": hashlib.sha256(inbox_manifest(manifest)).hexdigest(),
+            **{f"audio/{a.name}": a.sha256 for a in audio}}
 
 
 def assert_no_partial_audio(inbox: Path) -> None:
@@ -86,7 +106,40 @@ def test_first_push_creates_the_inbox_with_manifest_and_all_audio(sshd, tmp_path
 
     assert files(inbox) == expected(manifest, audio)  # right content, and no .part file left anywhere
     assert (result.uploaded_files, result.skipped_files, result.removed_files) == (4, 0, 0)
-    assert result.audio_bytes == 91_000 and result.uploaded_bytes == 91_000 + len(manifest)
+    assert result.audio_bytes == 91_000 and result.uploaded_bytes == 91_000 + len(inbox_manifest(manifest))
+
+
+def test_the_pushed_manifest_names_its_audio_as_the_files_beside_it(sshd, tmp_path):
+    audio = make_audio(tmp_path / "store", 1000, 2000)
+    manifest = manifest_for(audio)
+    inbox = tmp_path / "inbox"
+
+    push(target(sshd, inbox), sshd.client_key, manifest, audio)
+
+    pushed, sent = from_json((inbox / "manifest.json").read_bytes()), from_json(manifest)  # both fully valid
+    entries = [e for day in pushed.days for e in day.entries]
+    assert [e.audio.url for e in entries] == [f"audio/{a.sha256}.mp3" for a in audio]  # as the format says
+    for e in entries:  # each URL, resolved against the manifest's own location, is that very file
+        found = Path(url2pathname(urlsplit(urljoin((inbox / "manifest.json").as_uri(), e.audio.url)).path))
+        assert hashlib.sha256(found.read_bytes()).hexdigest() == e.audio.sha256 and found.parent == inbox / "audio"
+    # Only the URLs changed, and so the ETag (it covers them): the station, version and every entry are the same.
+    assert (pushed.station, pushed.version, pushed.generated_at) == (sent.station, sent.version, sent.generated_at)
+    assert without_urls(pushed) == without_urls(sent) and pushed.etag != sent.etag
+
+
+def without_urls(manifest) -> list:
+    return [dataclasses.replace(e, audio=dataclasses.replace(e.audio, url="")) for day in manifest.days
+            for e in day.entries]
+
+
+def test_what_is_not_a_manifest_is_refused_before_connecting(sshd, tmp_path):
+    audio = make_audio(tmp_path / "store", 1000)
+    inbox = tmp_path / "inbox"
+
+    with pytest.raises(ValueError, match="not a station manifest"):
+        push(target(sshd, inbox), sshd.client_key, json.dumps({"entries": []}).encode(), audio)
+
+    assert not inbox.exists()
 
 
 def test_unchanged_repush_sends_only_the_manifest_and_leaves_audio_untouched(sshd, tmp_path):
@@ -100,7 +153,7 @@ def test_unchanged_repush_sends_only_the_manifest_and_leaves_audio_untouched(ssh
 
     # The manifest is always rewritten (it is small, and that repairs a damaged station copy); audio never is.
     assert (again.audio_bytes, again.uploaded_files, again.skipped_files) == (0, 1, 2)
-    assert again.uploaded_bytes == len(manifest)
+    assert again.uploaded_bytes == len(inbox_manifest(manifest))
     assert {p.name: p.stat().st_ino for p in (inbox / "audio").iterdir()} == inodes
     assert files(inbox) == expected(manifest, audio)
 
@@ -178,7 +231,7 @@ def test_a_push_killed_mid_transfer_leaves_the_old_day_and_the_next_push_complet
         push(target(sshd, inbox), sshd.client_key, manifest_b, day_b, timeout=10, progress=pull_the_plug)
 
     assert killed and killed[0] > 0
-    assert (inbox / "manifest.json").read_bytes() == manifest_a
+    assert (inbox / "manifest.json").read_bytes() == inbox_manifest(manifest_a)
     assert not (inbox / "audio" / big.name).exists()
     assert_no_partial_audio(inbox)
     leftovers = [p for p in (inbox / "audio").iterdir() if p.name.endswith(".part")]
@@ -210,7 +263,7 @@ def test_an_audio_failure_leaves_the_previous_manifest_in_place(sshd, tmp_path, 
     with pytest.raises(PushFailed, match=match):
         push(target(sshd, inbox), sshd.client_key, manifest_for(day_b), day_b)
 
-    assert (inbox / "manifest.json").read_bytes() == manifest_a
+    assert (inbox / "manifest.json").read_bytes() == inbox_manifest(manifest_a)
     assert not (inbox / "audio" / bad.name).is_file()
     assert not [p for p in inbox.rglob("*.part")]  # the failed file's temp was removed
     assert_no_partial_audio(inbox)

@@ -322,15 +322,28 @@ def test_m3u8_is_exact():
     text = to_m3u8(sample(), DAY1)
     assert text == (
         "#EXTM3U\n"
+        "#EXT-X-VERSION:3\n"
+        "#EXT-X-TARGETDURATION:96\n"  # the longest entry, rounded up
+        "#EXT-X-PLAYLIST-TYPE:VOD\n"
         "#PLAYLIST:HG1-01 2026-11-29\n"
         "#EXT-X-PROGRAM-DATE-TIME:2026-11-29T06:00:00+07:00\n"
         "#EXTINF:95.250,Bản tin sáng\n"
         f"/api/v1/audio/{NEWS.sha256}\n"
+        "#EXT-X-DISCONTINUITY\n"
         "#EXT-X-PROGRAM-DATE-TIME:2026-11-29T06:01:36.250+07:00\n"
         "#EXTINF:20.000,Nhạc nền\n"
         "#EXTVLCOPT:stop-time=20.000\n"
         f"/api/v1/audio/{FILLER.sha256}\n"
+        "#EXT-X-ENDLIST\n"
     )
+
+
+def test_m3u8_takes_each_url_from_the_callers_function():
+    text = to_m3u8(sample(), DAY1, "https://ignored.example",
+                   audio_url=lambda media: f"https://radio.example/a/{media.sha256}.mp3?k={media.size}")
+    urls = [line for line in text.splitlines() if not line.startswith("#")]
+    assert urls == [f"https://radio.example/a/{NEWS.sha256}.mp3?k=1524006",
+                    f"https://radio.example/a/{FILLER.sha256}.mp3?k=480000"]
 
 
 @pytest.mark.parametrize(
@@ -346,13 +359,15 @@ def test_m3u8_is_exact():
 def test_m3u8_resolves_urls_against_the_base(base_url, url, expected):
     media = dataclasses.replace(NEWS, url=url)
     days = (Day(DAY1, 1, (entry("4@2026-11-29", 0, at(DAY1, 6), media),)),)
-    assert to_m3u8(sample(days=days), DAY1, base_url).splitlines()[-1] == expected
+    assert to_m3u8(sample(days=days), DAY1, base_url).splitlines()[-2] == expected  # before #EXT-X-ENDLIST
 
 
 def test_m3u8_keeps_each_title_on_one_line_and_refuses_unknown_days():
     days = (Day(DAY1, 1, (entry("4@2026-11-29", 0, at(DAY1, 6), NEWS, title="Tin\nkhẩn,  cấp"),)),)
-    assert to_m3u8(sample(days=days), DAY1).splitlines()[3] == "#EXTINF:95.250,Tin khẩn, cấp"
-    assert to_m3u8(sample(days=(Day(DAY1, 1, ()),)), DAY1) == "#EXTM3U\n#PLAYLIST:HG1-01 2026-11-29\n"
+    assert to_m3u8(sample(days=days), DAY1).splitlines()[6] == "#EXTINF:95.250,Tin khẩn, cấp"
+    assert to_m3u8(sample(days=(Day(DAY1, 1, ()),)), DAY1) == (
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+        "#PLAYLIST:HG1-01 2026-11-29\n#EXT-X-ENDLIST\n")
     with pytest.raises(ManifestError, match="no schedule for 2026-12-01"):
         to_m3u8(sample(), date(2026, 12, 1))
 

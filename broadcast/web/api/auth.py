@@ -19,6 +19,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sessio
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, SessionSchema)
+@blp.doc(security=[])
 def login(credentials):
     user = users.authenticate(db(), credentials["username"], credentials["password"])
     if user is None:
@@ -29,6 +30,7 @@ def login(credentials):
 
 @blp.route("/logout", methods=["POST"])
 @blp.response(204)
+@blp.doc(security=[{"cookieAuth": []}])
 def logout():
     logout_user()
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response
+from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
 from broadcast.db.models import Level, Role
 from broadcast.errors import InvalidInput
 from broadcast.i18n import _l
-from broadcast.services import areas, compiler, placements, scheduling, slots, stations
-from broadcast.services.exports import area_calendar, day_m3u8, station_day
+from broadcast.services import areas, compiler, placements, placing, scheduling, slots, stations
+from broadcast.services.exports import (
+    area_calendar,
+    audio_link_expiry,
+    audio_link_signature,
+    day_m3u8,
+    station_day,
+)
 from broadcast.web.api.schedule_schemas import (
     CompileReportSchema,
     PlacementCreateSchema,
@@ -38,6 +44,16 @@ def _report(report: compiler.CompileReport | None) -> dict:
             "problems": [{"kind": s.kind, "severity": s.severity, "slot_time": s.slot_time,
                           "stations": len(s.stations), "text": s.text_vi, "text_en": s.text_en}
                          for s in report.summaries()]}
+
+
+def _answer(answer: placing.PlacementAnswer) -> dict:
+    return {"placement": answer.placement, "compile": _report(answer.report), "airing": {
+        "first": answer.first_airing.isoformat() if answer.first_airing else None,
+        "days": [d.isoformat() for d in answer.days],
+        "days_without_session": [d.isoformat() for d in answer.days_without_session],
+        "locked": [m.isoformat() for m in answer.locked],
+        "notes": [{"kind": n.kind, "severity": n.severity, "text": n.text_vi, "text_en": n.text_en}
+                  for n in answer.notes]}}
 
 
 @blp.route("/slots")
@@ -116,12 +132,12 @@ def delete_slot(slot_id: int):
 @blp.response(201, PlacementResultSchema)
 @role_required(Role.EDITOR, Role.OPERATOR)
 def create_placement(data):
-    """Place an item; the answer carries the fit problems of the stations it reaches (compiled at once)."""
-    placement = placements.create_placement(db(), signed_in_user(), placements.PlacementSpec(**data),
-                                            today=local_today())
-    report = scheduling.after_change(db(), settings(), scheduling.placement_stations(db(), placement),
-                                     now=utc_now())
-    return {"placement": placement, "compile": _report(report)}
+    """Place an item; the answer says when it airs, what it cannot reach and what gave way, and carries the fit
+    problems of the stations it reaches (compiled at once). Refused (nothing written) when it would never air or
+    would overflow a slot that rejects overflow: 409 with the fit report in ``details``."""
+    answer = placing.place(db(), settings(), signed_in_user(), placements.PlacementSpec(**data),
+                           today=local_today(), now=utc_now())
+    return _answer(answer)
 
 
 @blp.route("/placements/<int:placement_id>", methods=["PATCH"])
@@ -131,10 +147,8 @@ def create_placement(data):
 def update_placement(data, placement_id: int):
     """Change dates, weekdays, repeats, position or priority in place; the answer carries the new fit report."""
     placement = placements.get_placement(db(), signed_in_user(), placement_id)
-    placements.update_placement(db(), signed_in_user(), placement, data, today=local_today())
-    report = scheduling.after_change(db(), settings(), scheduling.placement_stations(db(), placement),
-                                     now=utc_now())
-    return {"placement": placement, "compile": _report(report)}
+    answer = placing.change(db(), settings(), signed_in_user(), placement, data, today=local_today(), now=utc_now())
+    return _answer(answer)
 
 
 @blp.route("/placements/<int:placement_id>", methods=["DELETE"])
@@ -180,8 +194,29 @@ def playlist_json(code: str, day: str):
 @blp.route("/stations/<code>/playlists/<day>.m3u8")
 @login_required
 def playlist_m3u8(code: str, day: str):
+    """One station's compiled day as an extended M3U playlist (also a VOD HLS one) that players play from the top.
+
+    Each entry's audio is an absolute link (under ``PUBLIC_URL``, else this request's address) to
+    ``/api/v1/audio/<sha256>.mp3``, signed for that one file for about a week: the player that opens the saved
+    playlist has no login to send.
+    """
     station = stations.get_station(db(), code, signed_in_user())
-    return Response(day_m3u8(db(), station, _day(day)), mimetype="audio/x-mpegurl; charset=utf-8")
+    expires = audio_link_expiry(utc_now())
+
+    def link(audio) -> str:
+        signature = audio_link_signature(settings().secret_key, audio.sha256, expires)
+        return _absolute(url_for("station_sync.audio_mp3", sha256=audio.sha256, expires=expires,
+                                 signature=signature))
+
+    response = Response(day_m3u8(db(), station, _day(day), link), content_type="audio/x-mpegurl; charset=utf-8")
+    response.cache_control.private = True  # its links open audio without a login: not for shared caches
+    return response
+
+
+def _absolute(path: str) -> str:
+    """``path`` (as url_for gives it) as an absolute URL: under PUBLIC_URL when set, else this request's root."""
+    root = settings().public_url or request.url_root.rstrip("/")
+    return root + path.removeprefix(request.script_root)
 
 
 @blp.route("/areas/<code>/schedule.ics")
@@ -189,7 +224,8 @@ def playlist_m3u8(code: str, day: str):
 def area_ics(code: str):
     """The area's slots (its own and inherited) as an iCalendar feed."""
     area = areas.find_area(db(), code)
-    return Response(area_calendar(db(), area, settings().timezone), mimetype="text/calendar; charset=utf-8")
+    # content_type, not mimetype: Flask adds "; charset=utf-8" to a text/* mimetype a second time.
+    return Response(area_calendar(db(), area, settings().timezone), content_type="text/calendar; charset=utf-8")
 
 
 def _day(text: str) -> date:

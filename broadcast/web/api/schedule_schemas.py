@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import marshmallow as ma
@@ -27,15 +28,31 @@ class ClockTime(ma.fields.Time):
 
 
 class LocalMoment(ma.fields.NaiveDateTime):
-    """A local date and time, "2026-12-01T19:30" or to the second."""
+    """A local date and time, "2026-12-01T19:30" or to the second, with no offset.
+
+    Not an RFC 3339 date-time: a slot's sessions start at the same wall-clock time at each of its stations,
+    whatever their zone, so an instant with an offset would not say which time is meant. The OpenAPI document
+    declares it as a string with ``PATTERN`` (broadcast.web.api maps the field so), not as ``date-time``.
+    """
+
+    PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": self.PATTERN, "example": "2026-12-01T19:30", "description": (
+            "Local wall-clock time at each station of the slot, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, "
+            "without an offset"), **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
-            try:
-                return datetime.strptime(value, pattern)  # noqa: DTZ007 - local, zoned by the slot
-            except (TypeError, ValueError):
-                continue
-        raise ma.ValidationError("Not a valid local time: use YYYY-MM-DDTHH:MM.")
+        # The pattern first: strptime alone would also take "2026-12-1T9:30", which the document does not declare.
+        if isinstance(value, str) and re.fullmatch(self.PATTERN, value):
+            for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
+                try:
+                    return datetime.strptime(value, pattern)  # noqa: DTZ007 - local, zoned by the slot
+                except ValueError:
+                    continue
+        raise ma.ValidationError("Not a valid local time: use YYYY-MM-DDTHH:MM, the stations' wall-clock time, "
+                                 "without an offset.")
 
 
 class SlotSchema(ma.Schema):
@@ -151,6 +168,24 @@ class CompileReportSchema(ma.Schema):
     problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
 
 
+class NoteSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "no_session, locked, dropped or moved"})
+    severity = ma.fields.String()
+    text = ma.fields.String(metadata={"description": "in Vietnamese"})
+    text_en = ma.fields.String()
+
+
+class AiringSchema(ma.Schema):
+    first = ma.fields.String(allow_none=True, metadata={"description": "local start (RFC 3339) of its first airing"})
+    days = ma.fields.List(ma.fields.String(), metadata={"description": "the days it airs on"})
+    days_without_session = ma.fields.List(ma.fields.String(),
+                                          metadata={"description": "chosen days on which the slot has no session"})
+    locked = ma.fields.List(ma.fields.String(), metadata={
+        "description": "its sessions that the showlock keeps as stations have them (local RFC 3339 starts)"})
+    notes = ma.fields.List(ma.fields.Nested(NoteSchema))
+
+
 class PlacementResultSchema(ma.Schema):
     placement = ma.fields.Nested(PlacementSchema)
     compile = ma.fields.Nested(CompileReportSchema)
+    airing = ma.fields.Nested(AiringSchema)

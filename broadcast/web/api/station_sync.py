@@ -1,16 +1,19 @@
 """HTTP pull for stations: the manifest (ETag, 304), the audio it names (Range) and receipts.
 
 Every request carries the station's own token (``Authorization: Bearer st_...``); a token reads only its
-own station's data. A poll that finds nothing new is answered from the worker's memory, with no database
-query (see ``broadcast.channels.http_pull``).
+own station's data. Without one the answer is 401, given before the body is read; another station's token, or
+a person, gets 403. A poll that finds nothing new is answered from the worker's memory, with no database query
+(see ``broadcast.channels.http_pull``).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from functools import wraps
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, g, request, send_file
+from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -20,7 +23,7 @@ from broadcast.db.models import Station, StationManifest
 from broadcast.errors import Forbidden, NotFound, Unauthenticated
 from broadcast.i18n import _l
 from broadcast.security import token_digest
-from broadcast.services import asrun, commands, deliveries
+from broadcast.services import asrun, commands, deliveries, exports
 from broadcast.web.api.sync_schemas import (
     AckSchema,
     CommandListSchema,
@@ -33,6 +36,7 @@ from broadcast.web.api.sync_schemas import (
     ReceiptResultSchema,
     ReceiptSchema,
 )
+from broadcast.web.api.system import MANIFEST_SCHEMA_URL
 from broadcast.web.auth import bearer_token, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.time import utc_now
@@ -57,15 +61,35 @@ def _flush_contacts(batch) -> None:
 
 
 def _station(code: str) -> http_pull.StationRef:
-    """The station whose own token this request carries, or 401/403."""
+    """The station whose own token this request carries, or 401/403 (checked once per request)."""
+    if "sync_station" not in g:
+        g.sync_station = _authenticate(code)
+    return g.sync_station
+
+
+def _authenticate(code: str) -> http_pull.StationRef:
     token = bearer_token()
     station = pull_cache().station(token_digest(token), _load_station) if token and token.startswith("st_") else None
     if station is None:
+        if current_user.is_authenticated:  # a person, signed in: known, but this is a station's route
+            raise Forbidden(_l("Only the station itself, with its token, can do this."))
         raise Unauthenticated(_l("Send the station's token in the Authorization header."))
     if station.code != code:
         raise Forbidden(_l("A station's token reads only its own data."))
     pull_cache().contact(station.id, utc_now(), _flush_contacts)
     return station
+
+
+def station_token_first(view):
+    """Check the station's token before the body is parsed: a caller without one is told that (401), not what
+    its body lacks (422). Goes right under ``blp.route``."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        _station(kwargs["code"])
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _current(station: http_pull.StationRef) -> tuple[http_pull.Current, StationManifest | None]:
@@ -86,10 +110,20 @@ def _remember(station_id: int, row: StationManifest) -> http_pull.Current:
     return known
 
 
+MANIFEST_ANSWER = {
+    "description": f"The manifest: valid against the JSON Schema at {MANIFEST_SCHEMA_URL}, plus the rules that "
+                   "schema states in its description.",
+    "headers": {"ETag": {"description": "Strong; send it back in If-None-Match", "schema": {"type": "string"}}},
+    "content": {"application/json": {"schema": {"type": "object", "description": "See externalDocs"}}},
+}
+
+
 @blp.route("/stations/<code>/manifest")
-@blp.doc(security=[{"bearerAuth": []}], responses={"304": {"description": "Not modified (If-None-Match)"}})
+@blp.doc(security=[{"bearerAuth": []}],
+         externalDocs={"description": "The manifest format (JSON Schema, draft 2020-12)", "url": MANIFEST_SCHEMA_URL},
+         responses={"200": MANIFEST_ANSWER, "304": {"description": "Not modified (If-None-Match)"}})
 def manifest(code: str):
-    """The station's manifest (JSON, see stations/manifest.schema.json); send If-None-Match to get 304."""
+    """The station's manifest (JSON, its schema at /api/v1/schemas/manifest.json); send If-None-Match to get 304."""
     station = _station(code)
     current, row = _current(station)
     headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
@@ -107,10 +141,13 @@ def manifest(code: str):
 
 
 @blp.route("/audio/<sha256>")
+@blp.route("/audio/<sha256>.mp3", endpoint="audio_mp3")
 @blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
 def audio(sha256: str):
-    """One audio file by its sha256; Range requests resume a broken download. A station may fetch only the
-    files its current manifest names; a signed-in user any file."""
+    """One audio file by its sha256, also named ``<sha256>.mp3`` (players judge a link by its extension); Range
+    requests resume a broken download. A station may fetch only the files its current manifest names; a
+    signed-in user any file; anyone the one file of a signed link (``expires`` and ``signature`` in the query,
+    as an exported M3U8 playlist gives them) until the link expires."""
     token = bearer_token()
     if token and token.startswith("st_"):
         station = pull_cache().station(token_digest(token), _load_station)
@@ -119,7 +156,7 @@ def audio(sha256: str):
         current, _ = _current(station)
         if sha256 not in current.audio and not commands.asks_for_audio(db(), station.id, sha256, utc_now()):
             raise NotFound(_l("This station's playlist names no audio %(sha256)s.", sha256=sha256))
-    else:
+    elif not current_user.is_authenticated and not _signed_link(sha256):
         signed_in_user()
     store = current_app.extensions.get("audio_store")
     if store is None:
@@ -136,7 +173,19 @@ def audio(sha256: str):
     return response
 
 
+def _signed_link(sha256: str) -> bool:
+    """Whether the request is a signed link to this audio: a player opening a playlist a person downloaded
+    has no login to send. A wrong or expired link is 403, so the person knows to download the playlist again."""
+    expires, signature = request.args.get("expires"), request.args.get("signature")
+    if expires is None and signature is None:
+        return False
+    if not exports.audio_link_valid(settings().secret_key, sha256, expires or "", signature or "", utc_now()):
+        raise Forbidden(_l("This audio link is wrong or has expired; download the playlist again."))
+    return True
+
+
 @blp.route("/stations/<code>/receipts", methods=["POST"])
+@station_token_first
 @blp.arguments(ReceiptSchema)
 @blp.response(200, ReceiptResultSchema)
 @blp.doc(security=[{"bearerAuth": []}])
@@ -150,6 +199,7 @@ def receipt(data, code: str):
 
 
 @blp.route("/stations/<code>/events", methods=["POST"])
+@station_token_first
 @blp.arguments(EventBatchSchema)
 @blp.response(200, EventResultSchema)
 @blp.doc(security=[{"bearerAuth": []}])
@@ -161,6 +211,7 @@ def events(data, code: str):
 
 
 @blp.route("/stations/<code>/heartbeat", methods=["POST"])
+@station_token_first
 @blp.arguments(HeartbeatSchema)
 @blp.response(200, HeartbeatResultSchema)
 @blp.doc(security=[{"bearerAuth": []}])
@@ -173,6 +224,7 @@ def heartbeat(data, code: str):
 
 
 @blp.route("/stations/<code>/commands/<int:command_id>/ack", methods=["POST"])
+@station_token_first
 @blp.arguments(AckSchema)
 @blp.response(200, CommandSchema)
 @blp.doc(security=[{"bearerAuth": []}])
