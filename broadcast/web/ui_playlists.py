@@ -19,7 +19,7 @@ from broadcast.services import area_overview, areas, exports, scope, stations
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import audio, db
 from broadcast.web.time import local_today
-from broadcast.web.ui_stations import clock, duration, long_day, slot_names
+from broadcast.web.ui_stations import clock, duration, long_day, overrun_s, slot_names
 
 bp = Blueprint("playlists_ui", __name__)
 
@@ -76,7 +76,8 @@ def day_label(day, today) -> str:
 
 @bp.context_processor
 def _helpers():
-    return {"clock": clock, "duration": duration, "kind_label": kind_label, "day_label": day_label}
+    return {"clock": clock, "duration": duration, "kind_label": kind_label, "day_label": day_label,
+            "overrun_s": overrun_s}
 
 
 @bp.app_context_processor

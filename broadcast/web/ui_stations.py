@@ -178,6 +178,18 @@ def clock(moment: datetime | str | None, seconds: bool = False) -> str:
     return format_datetime(moment, "HH:mm:ss" if seconds else "HH:mm")
 
 
+def overrun_s(end: datetime | str, entries: list[dict]) -> float:
+    """How long a session's entries run past its end, in seconds (0 when they end in time).
+
+    The compiler keeps a rejecting slot within its end, but a day frozen by the showlock before that, or an
+    emergency longer than what it interrupts, can still run over: operators must see it, not only a total.
+    """
+    if isinstance(end, str):
+        end = datetime.fromisoformat(end)
+    ends = [datetime.fromisoformat(e["end"]) if isinstance(e["end"], str) else e["end"] for e in entries]
+    return max(0.0, (max(ends) - end).total_seconds()) if ends else 0.0
+
+
 def long_day(day: date) -> str:
     """A day with its weekday, as people write it ("Chủ Nhật, 29/11/2026")."""
     return format_date(day, "EEEE, dd/MM/yyyy")
@@ -203,4 +215,4 @@ def ago(moment: datetime | None, now: datetime) -> str:
 def _helpers():
     return {"airing_label": airing_label, "outcome_label": outcome_label, "confirmation_label": confirmation_label,
             "channel_state_label": channel_state_label, "clock": clock, "duration": duration, "long_day": long_day,
-            "ago": ago, "anchor": anchor, "entry_title": entry_title}
+            "ago": ago, "anchor": anchor, "entry_title": entry_title, "overrun_s": overrun_s}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -256,3 +257,30 @@ def test_user_text_is_escaped(seeded, client):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
     page = page_of(client.get(DAY))
     assert "<b>đậm</b>" not in page and "&lt;b&gt;đậm&lt;/b&gt;" in page
+
+
+def test_a_session_that_runs_past_its_end_is_flagged_on_the_operators_pages(world, client):
+    """A day compiled to run past its session's end (frozen content from before, an emergency that overran) is
+    named on the day page and the playlists page, not shown as a plain "planned 1:12:57"."""
+    from broadcast.db.models import Playlist  # noqa: PLC0415 - only this test writes the stored content
+
+    with world["database"].sessions() as session:
+        station = session.scalar(select(Station).where(Station.code == "HG1-01"))
+        stored = session.scalar(select(Playlist).where(Playlist.station_id == station.id,
+                                                       Playlist.day == datetime(2026, 11, 29).date())
+                                .order_by(Playlist.version.desc()))
+        content = copy.deepcopy(stored.content)
+        occurrence = content["occurrences"][0]
+        last = occurrence["entries"][-1]
+        end = datetime.fromisoformat(occurrence["end"]) + timedelta(minutes=2, seconds=57)
+        last["end"] = end.isoformat()
+        last["play_ms"] += int((end - datetime.fromisoformat(last["start"])).total_seconds() * 1000) - last["play_ms"]
+        stored.content = content
+        session.commit()
+    log_in(client, "vanhanh")
+    day = page_of(client.get(DAY))
+    assert "Vượt giờ kết thúc buổi phát (06:10) 2:57" in day
+    playlists = page_of(client.get("/playlists?day=2026-11-29"))
+    assert "Vượt giờ kết thúc buổi phát (06:10) 2:57" in playlists
+    client.set_cookie("lang", "en")
+    assert "Runs 2:57 past the session's end (06:10)" in page_of(client.get(DAY))
