@@ -163,23 +163,34 @@ def _compile_stations(session: Session, settings: Settings, *, now: datetime,
     return report
 
 
-def preview(session: Session, settings: Settings, *, now: datetime, station_ids: Iterable[int]
+def preview(session: Session, settings: Settings, *, now: datetime, station_ids: Iterable[int],
+            slot_id: int | None = None, first: date | None = None, last: date | None = None
             ) -> list[tuple[list[str], list[schedules.DayPlaylist]]]:
     """What a compile of these stations would give, without writing anything: (station codes, their days).
 
     Read in the caller's session, so a change it has flushed but not committed is seen: a placement is
     checked against the schedule it would make before it is kept. Stations with equal inputs come as one group.
+    ``slot_id`` keeps only that slot's sessions (and those of slots replacing it), and ``first``/``last`` only
+    those days of the horizon: a placement's check needs no more, and compiling less is most of its cost.
     """
     stations, plan = _plan(session, settings, now, station_ids, None)
     if not stations:
         return []
+    found = []
     with collector_paused():
         work = _read_work(session, [station_id for station_id, *_ in stations], plan)
-        return [([code for _, code in group.members],
-                 schedules.compile_days(group.members[0][1], group.today, group.day_to, ZoneInfo(group.zone),
-                                        group.slots, group.placements, now=plan.now, showlock=plan.showlock,
-                                        previous=group.previous, aliases=group.aliases))
-                for group in work.groups]
+        for group in work.groups:
+            slots = group.slots if slot_id is None else [
+                s for s in group.slots if slot_id in (s.id, s.overrides) or slot_id in group.aliases.get(s.id, ())]
+            day_from, day_to = max(group.today, first or group.today), min(group.day_to, last or group.day_to)
+            if not slots or day_from > day_to:
+                continue
+            kept = {s.id for s in slots} | {a for s in slots for a in group.aliases.get(s.id, ())}
+            found.append(([code for _, code in group.members], schedules.compile_days(
+                group.members[0][1], day_from, day_to, ZoneInfo(group.zone), slots,
+                [p for p in group.placements if p.slot_id in kept | {slot_id}], now=plan.now, showlock=plan.showlock,
+                previous=group.previous, aliases=group.aliases)))
+    return found
 
 
 def _plan(session: Session, settings: Settings, now: datetime, station_ids: Iterable[int] | None,

@@ -137,7 +137,9 @@ def _fit(session: Session, settings: Settings, placement: Placement, station_ids
     showlock = timedelta(minutes=settings.showlock_minutes)
     involved: dict[tuple[str, str, int], tuple[set[str], set[date]]] = defaultdict(lambda: (set(), set()))
     rejected: dict[str, list[schedules.Problem]] = defaultdict(list)
-    for codes, days in compiler.preview(session, settings, now=now, station_ids=station_ids):
+    for codes, days in compiler.preview(session, settings, now=now, station_ids=station_ids,
+                                        slot_id=placement.slot_id, first=placement.date_from,
+                                        last=placement.date_until):
         for day in days:
             for filled in day.occurrences:
                 if filled.locked or schedules.is_locked(filled.occurrence, now, showlock):
