@@ -289,7 +289,11 @@ def delivery_push(session: Session):
 
 @jobs_cli.command("run")
 def jobs_run():
-    """Run the job scheduler in the foreground (one process for the whole service)."""
+    """Run the job scheduler in the foreground: it leads (one for the whole service) or stands by.
+
+    Several may be started (on PostgreSQL, on several machines): while one leads, the others wait, and
+    one of them takes over within seconds when the leader stops or dies. A leader that loses the lead (its
+    database connection dropped) or its loop exits at once with status 75, for its supervisor to restart it."""
     from broadcast.jobs.scheduler import run_forever
 
     current_app.extensions["database"].upgrade()

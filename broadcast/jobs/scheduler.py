@@ -21,7 +21,8 @@ import signal
 import socket
 import sys
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -63,8 +64,9 @@ JOBS = (
 STANDBY_RETRY_S = 3.0
 # The leader checks this often that it still holds its lease.
 HEARTBEAT_S = 5.0
-# Exit status of a leader that lost its lease (EX_TEMPFAIL): a supervisor restarts it, and it stands by.
-EXIT_LEADERSHIP_LOST = 75
+# Exit status of a leader that stopped on purpose, having lost its lease or its loop (EX_TEMPFAIL): a
+# supervisor restarts it, and it leads again or stands by.
+EXIT_RESTART = 75
 # The advisory lock's key: any fixed 64-bit number, derived from a name so that it says whose it is.
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"broadcast.jobs.scheduler").digest()[:8], "big", signed=True)
 # Both ends of the lease connection probe it when idle, so a vanished peer is noticed in about 20 s: the
@@ -79,9 +81,14 @@ class SchedulerAlreadyRunning(RuntimeError):
 
 
 def build_scheduler(settings: Settings, *, blocking: bool = True) -> BaseScheduler:
+    """A scheduler (not started) with the service's jobs, stored in the service's database."""
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
+    url = settings.resolved_database_url
+    # SQLite lets one writer in at a time, and a large compile writes for seconds: the job store waits for
+    # it rather than fail after SQLite's default 5 s, which would end the scheduler's thread.
+    engine_options = {"connect_args": {"timeout": 120}} if make_url(url).get_backend_name() == "sqlite" else {}
     scheduler = scheduler_cls(
-        jobstores={"default": SQLAlchemyJobStore(url=settings.resolved_database_url, tablename="apscheduler_jobs")},
+        jobstores={"default": SQLAlchemyJobStore(url=url, tablename="apscheduler_jobs", engine_options=engine_options)},
         executors={"default": ThreadPoolExecutor(4)},
         # A job missed while the process was down runs once on restart, if it is less than a minute late.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -107,6 +114,7 @@ class FileLease:
         self._fd: int | None = None
 
     def describe(self) -> str:
+        """What the lease is, for the log."""
         return f"lock file {self.path}"
 
     def acquire(self) -> bool:
@@ -136,6 +144,7 @@ class FileLease:
         return self._fd is not None
 
     def release(self) -> None:
+        """Give the lead up (nothing if not held)."""
         if self._fd is None:
             return
         _forget_in_forked_children(self._fd)
@@ -154,11 +163,14 @@ class PostgresLease:
         self.url = url
         self._engine = None
         self._connection: Connection | None = None
+        self._fd: int | None = None  # the session's socket
 
     def describe(self) -> str:
+        """What the lease is, for the log."""
         return f"PostgreSQL advisory lock {ADVISORY_KEY} on database {make_url(self.url).database}"
 
     def holder(self) -> str:
+        """Who holds the lock (the server would say only to a role that may read every session)."""
         return "another scheduler"
 
     def acquire(self) -> bool:
@@ -180,7 +192,8 @@ class PostgresLease:
             self._dispose()
             return False
         self._connection = connection
-        _close_in_forked_children(connection.connection.dbapi_connection.fileno())
+        self._fd = connection.connection.dbapi_connection.fileno()
+        _close_in_forked_children(self._fd)
         return True
 
     def held(self) -> bool:
@@ -189,22 +202,26 @@ class PostgresLease:
             return False
         try:
             return bool(self._connection.execute(text(
+                # A bigint key is held as its high half (classid) and low half (objid), objsubid 1.
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND pid = pg_backend_pid() AND objsubid = 1"
-                " AND (classid::bigint << 32 | objid::bigint) = (:key)::bigint & x'ffffffffffffffff'::bigint)"
+                " AND ((classid::bigint << 32) | objid::bigint) = :key)"
             ), {"key": ADVISORY_KEY}).scalar_one())
         except SQLAlchemyError as exc:
             log.error("the scheduler's lock connection failed: %s", exc)
             return False
 
     def release(self) -> None:
+        """Give the lead up (nothing if not held)."""
+        if self._fd is not None:
+            _forget_in_forked_children(self._fd)
+            self._fd = None
         if self._connection is not None:
-            _forget_in_forked_children(self._connection.connection.dbapi_connection.fileno())
-            try:
+            # Either may fail when the connection is gone already; then the lock went with it.
+            with suppress(SQLAlchemyError):
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-            except SQLAlchemyError:
-                pass  # the connection is gone, and the lock with it
-            self._connection.close()
+            with suppress(SQLAlchemyError):
+                self._connection.close()
             self._connection = None
         self._dispose()
 
@@ -258,6 +275,7 @@ def _close_in_forked_children(fd: int) -> None:
 
 
 def _forget_in_forked_children(fd: int) -> None:
+    """Stop closing this descriptor in forked children: it is about to be closed, and its number reused."""
     with _at_fork:
         _LEASE_FDS.pop(fd, None)
 
@@ -277,17 +295,37 @@ def _close_lease_fds() -> None:
 # Running ------------------------------------------------------------------------------------------------
 
 
+class _StopRequest:
+    """Set by SIGTERM or SIGINT; the main thread sleeps in short steps and looks at it.
+
+    Not a threading.Event: its set() takes a lock that the interrupted main thread may be holding in wait().
+    """
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self, *_) -> None:
+        self.requested = True
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; whether a stop was asked for."""
+        deadline = time.monotonic() + seconds
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.2))
+        return self.requested
+
+
 def run_forever(settings: Settings) -> None:
     """Stand by until this process leads, then run the jobs until SIGTERM or SIGINT.
 
-    A leader whose lease is lost (its database connection dropped) exits at once with EXIT_LEADERSHIP_LOST
-    rather than go on scheduling beside the scheduler that may already have taken over.
+    A leader whose lease is lost (its database connection dropped) exits at once with EXIT_RESTART
+    rather than go on scheduling beside the scheduler that may already have taken over; so does one whose
+    APScheduler loop died, rather than lead and run nothing.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    # The handlers only set the event: the main thread waits on it (as standby, or between heartbeats).
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = _StopRequest()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     lease = leadership_lease(settings)
     try:
         if _stand_by(lease, stop):
@@ -296,10 +334,10 @@ def run_forever(settings: Settings) -> None:
         lease.release()
 
 
-def _stand_by(lease: FileLease | PostgresLease, stop: threading.Event) -> bool:
+def _stand_by(lease: FileLease | PostgresLease, stop: _StopRequest) -> bool:
     """Wait until the lease is ours (True) or the process is asked to stop (False)."""
     said = None
-    while not stop.is_set():
+    while not stop.requested:
         try:
             if lease.acquire():
                 return True
@@ -314,7 +352,7 @@ def _stand_by(lease: FileLease | PostgresLease, stop: threading.Event) -> bool:
     return False
 
 
-def _lead(settings: Settings, lease: FileLease | PostgresLease, stop: threading.Event) -> None:
+def _lead(settings: Settings, lease: FileLease | PostgresLease, stop: _StopRequest) -> None:
     """Run the jobs while the lease holds, until asked to stop."""
     scheduler = build_scheduler(settings, blocking=False)
     scheduler.start()
@@ -323,18 +361,26 @@ def _lead(settings: Settings, lease: FileLease | PostgresLease, stop: threading.
     try:
         while not stop.wait(HEARTBEAT_S):
             if not lease.held():
-                _exit_lost(lease)
+                _exit_now(f"lost the {lease.describe()}: stopping at once so that another scheduler can lead")
+            if not _loop_alive(scheduler):
+                _exit_now("the scheduler's loop ended on an error (above): stopping so that it is restarted")
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        # Running jobs finish while the lease is still held, so that the next leader's do not overlap them.
+        scheduler.shutdown(wait=True)
     log.info("scheduler stopped")
 
 
-def _exit_lost(lease: FileLease | PostgresLease) -> None:
-    """End the process now: jobs still running would overlap the next leader's (compile workers die with it)."""
-    log.critical("lost the %s: stopping at once (exit %d) so that another scheduler can lead",
-                 lease.describe(), EXIT_LEADERSHIP_LOST)
+def _loop_alive(scheduler: BaseScheduler) -> bool:
+    """Whether APScheduler's thread still runs: an error there (the job store's database) ends it silently."""
+    thread = getattr(scheduler, "_thread", None)  # BackgroundScheduler's loop; no public way to ask
+    return thread is None or thread.is_alive()
+
+
+def _exit_now(reason: str) -> None:
+    """End the process now, with EXIT_RESTART: jobs still running would overlap the next leader's
+    (the compile workers die with this process)."""
+    log.critical("%s (exit %d)", reason, EXIT_RESTART)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(EXIT_LEADERSHIP_LOST)
+    os._exit(EXIT_RESTART)

@@ -8,6 +8,7 @@ compile is shared among processes (``COMPILE_WORKERS``).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import itertools
@@ -15,6 +16,8 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 import traceback
@@ -369,16 +372,17 @@ def _compile_in_workers(settings: Settings, shares: list[list[list[int]]], plan:
     """Every group's result, from one forked process per share, each reading its stations on its own.
 
     Reading is most of what is left when compiling is shared out, so the workers read too, each on its
-    own database connection. Fork, not spawn: a worker starts with the plan and the code already loaded.
-    Results come back through a queue whose feeder thread sends them while the worker compiles on, so a
-    worker never waits for the parent, which writes the rows as they come.
+    own database connection. Forked, not spawned: a worker starts with the code already loaded (see
+    ``_start_method`` for where it is forked from). Results come back through a queue whose feeder thread
+    sends them while the worker compiles on, so a worker never waits for the parent, which writes the rows
+    as they come.
     """
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context(_start_method())
     queue = context.Queue()
     running = []
     for share in shares:
         worker = context.Process(target=_work_in_child, args=(queue, settings, share, plan), daemon=True)
-        worker.start()  # forks now: the worker is given its share and the plan in memory, never pickled
+        worker.start()  # forks now; forked directly, the worker has its share and the plan unpickled
         running.append(worker)
     counts["parts"] = sum(map(len, shares))
     done = 0
@@ -411,12 +415,33 @@ def _compile_in_workers(settings: Settings, shares: list[list[list[int]]], plan:
         queue.close()
 
 
+def _start_method() -> str:
+    """Fork workers from the main thread; from any other thread, from a fork server.
+
+    A fork copies the locks other threads hold at that moment, held, with nobody left to release them. In
+    the scheduler, other jobs' threads are inside SQLite (whose mutexes guard its file and memory state)
+    all the time: a worker forked then hangs on its first read. Measured: 56 of 300 children forked while
+    three threads read SQLite never started. The fork server is a process of one thread, started once
+    (with this module loaded), that forks the workers on request; the plan is pickled to reach it. A
+    compile started from the main thread (the CLI, benchmarks, tests) forks at once, as nothing of ours
+    uses the database in other threads there.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return "fork"
+    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])  # used when it starts
+    return "forkserver"
+
+
 def _work_in_child(queue, settings: Settings, parts: list[list[int]], plan: _Plan) -> None:
     """In a forked worker: read and compile these parts of stations, sending the results to the parent.
 
     It opens its own engine: the connections inherited from the parent belong to the parent, and are
-    neither used nor closed here (the process ends with os._exit).
+    neither used nor closed here (the process ends with os._exit, so no pool of the parent's is even
+    finalized; psycopg closes a connection on collection only in the process that opened it). It ends
+    with the parent too, whatever ends that (see ``_die_with_parent``).
     """
+    _die_with_parent()
+    gc.disable()  # as in the parent (collector_paused); a worker from the fork server starts with it on
     database = None
     try:
         database = Database(settings.resolved_database_url)
@@ -437,6 +462,52 @@ def _work_in_child(queue, settings: Settings, parts: list[list[int]], plan: _Pla
             database.dispose()
         queue.close()
         queue.join_thread()  # everything sent before the process ends
+
+
+# prctl(2) option: the signal this process gets when the thread that forked it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a worker: end when the parent ends, even by SIGKILL, instead of living on as an orphan.
+
+    An orphan would go on holding its database transaction, and its inherited descriptors (the scheduler's
+    lock among them), with nobody to read its results.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started as a process (called in place): nothing to outlive
+        return
+    if multiprocessing.get_start_method(allow_none=True) != "fork":
+        # From the fork server: the parent's end of this worker's pipe closes when the parent ends. (The
+        # fork server itself ends only after its workers: they hold the pipe it waits on.)
+        threading.Thread(target=_exit_after, args=(parent,), name="parent-watch", daemon=True).start()
+        return
+    # Forked directly: Linux signals the death of the forking thread, the compile's, which waits for the
+    # workers. (The parent's end of the pipe is no sign here: a sibling forked later holds it too.)
+    if not _set_parent_death_signal(signal.SIGKILL):
+        threading.Thread(target=_watch_parent_pid, args=(parent.pid,), name="parent-watch", daemon=True).start()
+    if os.getppid() != parent.pid:  # the parent died before prctl: nothing will signal this process
+        os._exit(1)
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Ask Linux for ``signum`` when the parent ends; False where that cannot be had."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+
+
+def _exit_after(parent) -> None:
+    """End this process as soon as the parent has ended (at once if it already has)."""
+    parent.join()  # returns when the parent's end of the pipe is closed: at its end, however it ends
+    os._exit(1)
+
+
+def _watch_parent_pid(parent: int) -> None:
+    """Without prctl: look every second whether the parent is still there."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _compile_group(work: _Work, group: _Group) -> _GroupResult:
