@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             sys.exit(str(exc))
 
     from broadcast import cli, errors, web
-    from broadcast.channels import http_pull
+    from broadcast.channels import bus, http_pull, wakeups
+    from broadcast.db import cooperative
     from broadcast.db.engine import Database
     from broadcast.i18n import babel, select_locale, select_timezone
 
@@ -48,6 +49,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.extensions["database"] = Database(settings.resolved_database_url, echo=settings.sql_echo)
     http_pull.watch_station_changes(app.extensions["database"].sessions, settings.instance_path)
+    # Under gevent, one worker's SQLite writers must not wait for one another in SQLite's busy wait, which
+    # stops the whole process (see broadcast.db.cooperative).
+    if app.extensions["database"].engine.dialect.name == "sqlite" and wakeups.on_gevent():
+        cooperative.take_turns_writing(app.extensions["database"].engine)
+    # Bumps (caches, command wake-ups) reach this node's workers through the instance folder; with Redis, the
+    # other web nodes too.
+    bus.configure(settings.instance_path, settings.redis_url, settings.redis_channel)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     web.init_app(app)

@@ -9,16 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audio.processing import AudioStore, StationFormat
+from audio.processing import AudioStorage, StationFormat
 from audio.speech import SpeechEngine, SpeechRenderer, build_engine
 from broadcast.config import Settings
+from broadcast.storage import audio_store
 
 
 @dataclass(frozen=True)
 class AudioTools:
     renderer: SpeechRenderer
     default_voice: str
-    store: AudioStore
+    store: AudioStorage
     station_format: StationFormat
     work_dir: Path
     max_upload_bytes: int
@@ -43,7 +44,7 @@ def audio_tools(settings: Settings) -> AudioTools:
     return AudioTools(
         renderer=SpeechRenderer(primary, settings.instance_path / "speech-cache", fallback=fallback),
         default_voice=settings.tts_voice or primary.default_voice,
-        store=AudioStore(settings.resolved_audio_dir),
+        store=audio_store(settings),
         station_format=StationFormat(bitrate=settings.station_bitrate, sample_rate=settings.station_sample_rate,
                                      target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db),
         work_dir=settings.instance_path / "work",

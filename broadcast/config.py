@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     instance_path: Path = DEFAULT_INSTANCE
     database_url: str = ""
     audio_dir: Path | None = None
+    # Where the audio is kept: "" = files under AUDIO_DIR (one node); s3://bucket/prefix = an S3-compatible object
+    # store that several nodes share. Its credentials come from boto3's chain (AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role), never from this file.
+    audio_store_url: str = Field(default="", pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s?#]*)?)?$")
+    # The store's address when it is not AWS, e.g. http://minio:9000; and the address stations reach it by,
+    # when that differs (a presigned link names its host, so it cannot be rewritten afterwards).
+    audio_store_endpoint_url: str = Field(default="", pattern=r"^(https?://[^\s/?#@]+/?)?$")
+    audio_store_public_endpoint_url: str = Field(default="", pattern=r"^(https?://[^\s/?#@]+/?)?$")
+    audio_store_region: str = Field(default="", pattern=r"^[a-z0-9-]*$")
+    # With a bucket: stations fetch audio from it by a presigned link ("redirect", the service answers 302), or
+    # through the service ("stream"); and how long a presigned link works.
+    audio_store_serve: Literal["redirect", "stream"] = "redirect"
+    audio_store_url_expiry_s: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+    # With a bucket: this node's copies of the audio it needed as files (ffmpeg, SFTP push); may be emptied.
+    audio_cache_dir: Path | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     tts_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
     tts_fallback_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
@@ -89,6 +104,11 @@ class Settings(BaseSettings):
     # e.g. mqtt://127.0.0.1:1883. Each station's topic is <prefix>/<code>/manifest, retained.
     mqtt_url: str = Field(default="", pattern=r"^(mqtts?://[^/:]+(:\d+)?/?)?$")
     mqtt_topic_prefix: str = Field(default="radio/stations", pattern=r"^[^#+]+$")
+    # Redis for the web nodes of one service that share a PostgreSQL database but not an instance folder
+    # (e.g. redis://127.0.0.1:6379/0): command wake-ups and cache drops are published on REDIS_CHANNEL so
+    # every node hears them. "" = one node: the instance folder carries them (generation files, local sockets).
+    redis_url: str = Field(default="", pattern=r"^((rediss?|unix)://\S+)?$")
+    redis_channel: str = Field(default="radio:wakeups", min_length=1, pattern=r"^\S+$")
     # SFTP push: the service's private key (made on first use, its public half goes into each station's
     # authorized_keys), how many stations at once, and the retry schedule of failed pushes.
     ssh_key_path: Path | None = None
@@ -174,6 +194,10 @@ class Settings(BaseSettings):
         return self.audio_dir or self.instance_path / "audio"
 
     @property
+    def resolved_audio_cache_dir(self) -> Path:
+        return self.audio_cache_dir or self.instance_path / "audio-cache"
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -215,7 +239,10 @@ def _check_speech(settings: Settings) -> None:
 
 
 def _prepare_instance(settings: Settings) -> None:
-    for folder, name in ((settings.instance_path, "INSTANCE_PATH"), (settings.resolved_audio_dir, "AUDIO_DIR")):
+    folders = [(settings.instance_path, "INSTANCE_PATH"), (settings.resolved_audio_dir, "AUDIO_DIR")]
+    if settings.audio_store_url:
+        folders.append((settings.resolved_audio_cache_dir, "AUDIO_CACHE_DIR"))
+    for folder, name in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

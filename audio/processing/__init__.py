@@ -12,20 +12,23 @@ from audio.processing.loudness import Loudness, measure_loudness
 from audio.processing.pcm import ToolError
 from audio.processing.prepare import prepare
 from audio.processing.probe import AudioInfo, probe, validate_upload
-from audio.processing.store import AudioStore, StoredAudio
+from audio.processing.store import AudioStorage, AudioStore, StoredAudio, StoreUnavailable, file_sha256
 
 __all__ = [
     "REASONS",
     "AudioInfo",
+    "AudioStorage",
     "AudioStore",
     "InvalidAudio",
     "Loudness",
     "PreparedAudio",
     "Silence",
     "StationFormat",
+    "StoreUnavailable",
     "StoredAudio",
     "ToolError",
     "assemble",
+    "file_sha256",
     "measure_loudness",
     "prepare",
     "probe",

@@ -1,4 +1,8 @@
-"""Content-addressed audio files: one file per distinct content, named by its SHA-256."""
+"""Content-addressed audio files: one file per distinct content, named by its SHA-256.
+
+`AudioStore` keeps them in a folder. `AudioStorage` is the small interface the central service uses, so that
+another store (the service's S3 store, for several nodes) can stand in for it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +40,35 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class StoreUnavailable(OSError):
+    """The store could not be reached or refused the request (not: the audio is absent)."""
+
+
+class AudioStorage(Protocol):
+    """What callers need from a content-addressed audio store, whatever holds the bytes."""
+
+    def path_for(self, sha256: str, suffix: str = ".mp3") -> Path:
+        """A local file with the content; it does not exist when the store lacks the audio."""
+
+    def exists(self, sha256: str, suffix: str = ".mp3") -> bool:
+        """Whether the store holds the audio."""
+
+    def size(self, sha256: str, suffix: str = ".mp3") -> int | None:
+        """Its size in bytes, or None when the store lacks it."""
+
+    def open(self, sha256: str, suffix: str = ".mp3") -> BinaryIO:
+        """Its bytes as a stream; FileNotFoundError when the store lacks it."""
+
+    def put(self, path: Path, suffix: str = ".mp3", *, move: bool = False) -> StoredAudio:
+        """Store a file under its SHA-256; idempotent."""
+
+    def put_bytes(self, data: bytes, suffix: str = ".mp3") -> StoredAudio:
+        """Store bytes under their SHA-256; idempotent."""
+
+    def download_url(self, sha256: str, suffix: str = ".mp3") -> str | None:
+        """A short-lived URL a station can fetch the audio from directly, or None: serve the local file."""
+
+
 class AudioStore:
     """Content-addressed files: <root>/<sha[:2]>/<sha>.mp3; identical audio is stored once."""
 
@@ -50,6 +84,30 @@ class AudioStore:
 
     def exists(self, sha256: str, suffix: str = ".mp3") -> bool:
         return self.path_for(sha256, suffix).is_file()
+
+    def size(self, sha256: str, suffix: str = ".mp3") -> int | None:
+        try:
+            return self.path_for(sha256, suffix).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def open(self, sha256: str, suffix: str = ".mp3") -> BinaryIO:
+        return self.path_for(sha256, suffix).open("rb")
+
+    def download_url(self, sha256: str, suffix: str = ".mp3") -> str | None:
+        """None: the service serves the file itself (with its sha256 as ETag)."""
+        self.path_for(sha256, suffix)  # the same refusal of bad names as every other method
+        return None
+
+    def put_bytes(self, data: bytes, suffix: str = ".mp3") -> StoredAudio:
+        """Store ``data``; written to a temporary file in the store's folder, then stored as :meth:`put` does."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".incoming.{secrets.token_hex(8)}.tmp"
+        try:
+            tmp.write_bytes(data)
+            return self.put(tmp, suffix, move=True)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def put(self, path: Path, suffix: str = ".mp3", *, move: bool = False) -> StoredAudio:
         """Store the file at `path` (copied, or moved with move=True) and return where it lives.

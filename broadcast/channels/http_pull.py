@@ -6,6 +6,10 @@ Other processes (the scheduler compiling, an editor issuing a token) change the 
 then *bump a generation file* in the instance folder, and every worker sees the bump with one ``stat`` and
 forgets what it cached. So a poll costs a stat and two dict lookups, and a change is seen at the next poll.
 
+Web nodes that share one database but not an instance folder hear of each bump over Redis (``REDIS_URL``, see
+``broadcast.channels.bus``); each worker's watcher (``broadcast.channels.wakeups``) then drops its cache the
+same way. A commands bump also wakes the long polls waiting for those commands, on every node.
+
 Last contact is also kept in memory and written in one statement at most every ``flush_every`` seconds per
 worker, so "last heard from" stays within that of the truth without a write per poll.
 """
@@ -20,18 +24,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from broadcast.channels import bus
+
 MANIFESTS = "manifests"  # bumped after a compile changed some station's manifest
 STATIONS = "stations"  # bumped when a token is issued or a station is switched off
 COMMANDS = "commands"  # bumped when a remote command is issued, to wake long-polls
 
 
 def bump(instance_path: Path, kind: str) -> None:
-    """Tell every web worker that its cache of ``kind`` is stale (atomically: write aside, then rename)."""
+    """Tell every web worker, of this node and (with Redis) of the others, that ``kind`` changed.
+
+    The generation file is rewritten atomically (write aside, then rename) for this node's caches; a commands
+    bump also goes to this node's workers as a message, since their long polls wait for it without looking
+    at files; and every bump is published to the other nodes when Redis is configured."""
     folder = instance_path / "generations"
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{kind}.{secrets.token_hex(4)}"
     temporary.write_text(secrets.token_hex(8))
     os.replace(temporary, folder / kind)
+    bus.send(instance_path, {"kind": kind}, local=kind == COMMANDS)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,13 @@ class PullCache:
         if self._manifest_generation.changed():
             self._current.clear()
         return self._current.get(station_id)
+
+    def drop(self, kind: str) -> None:
+        """Forget what is cached of ``kind`` (MANIFESTS or STATIONS): another node bumped it."""
+        if kind == MANIFESTS:
+            self._current.clear()
+        elif kind == STATIONS:
+            self._tokens.clear()
 
     def remember(self, station_id: int, current: Current) -> None:
         self._current[station_id] = current

@@ -5,10 +5,11 @@ A command not fetched within its lifetime expires: "play now" an hour late would
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import AudioAsset, CommandKind, CommandState, Station, StationCommand, User
@@ -45,17 +46,32 @@ def issue(session: Session, user: User, station: Station, kind: CommandKind, arg
 
 
 def waiting(session: Session, station_id: int, now: datetime) -> list[StationCommand]:
-    """The station's commands not yet fetched (marked delivered now); stale ones expire instead."""
-    session.execute(update(StationCommand)
-                    .where(StationCommand.station_id == station_id, StationCommand.state == CommandState.PENDING,
-                           StationCommand.expires_at < now)
-                    .values(state=CommandState.EXPIRED))
+    """The station's commands not yet fetched (marked delivered now); stale ones expire instead.
+
+    Every poll asks, and almost always there is nothing: then this is one read, and nothing is written."""
     found = list(session.scalars(select(StationCommand).where(
         StationCommand.station_id == station_id, StationCommand.state == CommandState.PENDING)
         .order_by(StationCommand.id)))
+    if not found:
+        return []
+    live = []
     for command in found:
-        command.state, command.delivered_at = CommandState.DELIVERED, now
+        if command.expires_at < now:
+            command.state = CommandState.EXPIRED
+        else:
+            command.state, command.delivered_at = CommandState.DELIVERED, now
+            live.append(command)
     session.commit()
+    return live
+
+
+def stations_waiting(session: Session, station_ids: Iterable[int]) -> set[int]:
+    """Which of these stations have commands not yet fetched: one query for all the long polls of a worker."""
+    ids = list(station_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):  # SQLite and drivers cap the parameters of one statement
+        found.update(session.scalars(select(StationCommand.station_id).distinct().where(
+            StationCommand.state == CommandState.PENDING, StationCommand.station_id.in_(ids[start:start + 500]))))
     return found
 
 

@@ -18,13 +18,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.processing import AudioStore
+from audio.processing import AudioStorage
 from broadcast.channels import http_pull, mqtt, sftp
 from broadcast.config import Settings
 from broadcast.db.models import CommandKind, CommandState, Station, StationCommand
 from broadcast.services import commands as command_service
 from broadcast.services.emergencies import Outgoing
 from broadcast.services.pushing import client_key
+from broadcast.storage import audio_store
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class _Job:
 
 def push_pending(session: Session, settings: Settings, *, now: datetime) -> tuple[int, int]:
     """Push every live emergency command of a push station not pushed yet; returns (pushed, failed)."""
-    store = AudioStore(settings.resolved_audio_dir)
+    store = audio_store(settings)
     jobs: list[_Job] = []
     failed = 0
     found = session.execute(
@@ -101,7 +102,7 @@ def push_pending(session: Session, settings: Settings, *, now: datetime) -> tupl
     return pushed, failed
 
 
-def _prepare(command: StationCommand, station: Station, store: AudioStore) -> tuple[_Job | None, str | None]:
+def _prepare(command: StationCommand, station: Station, store: AudioStorage) -> tuple[_Job | None, str | None]:
     if station.host_key_mismatch:
         return None, "host key mismatch: re-pin the station's host key first"
     if not (station.ssh_host and station.ssh_user and station.ssh_remote_dir and station.ssh_host_key):

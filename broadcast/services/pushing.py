@@ -17,12 +17,13 @@ from pathlib import Path
 import paramiko
 from sqlalchemy.orm import Session
 
-from audio.processing import AudioStore
+from audio.processing import AudioStorage
 from broadcast.channels import sftp
 from broadcast.channels.retry import RetryPolicy
 from broadcast.config import Settings
 from broadcast.db.models import Delivery, DeliveryState, StationManifest
 from broadcast.services import deliveries
+from broadcast.storage import audio_store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def push_due(session: Session, settings: Settings, *, now: datetime, rng: random
     run = PushRun()
     policy = RetryPolicy(settings.delivery_retry_base_s, settings.delivery_retry_cap_s,
                          settings.delivery_max_attempts)
-    store = AudioStore(settings.resolved_audio_dir)
+    store = audio_store(settings)
     jobs: list[_Job] = []
     for delivery in deliveries.due_pushes(session, now):
         job = _prepare(session, delivery, store, policy, now, run)
@@ -111,7 +112,7 @@ def push_due(session: Session, settings: Settings, *, now: datetime, rng: random
     return run
 
 
-def _prepare(session: Session, delivery: Delivery, store: AudioStore, policy: RetryPolicy, now: datetime,
+def _prepare(session: Session, delivery: Delivery, store: AudioStorage, policy: RetryPolicy, now: datetime,
              run: PushRun) -> _Job | None:
     station = delivery.station
     current = session.get(StationManifest, station.id)

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ASRUN_NAME = "asrun.sqlite3"
 RETRY_S = 30.0  # the longest a failed report or command poll waits before trying again
 MISSING_ENDPOINT_S = 300.0  # a server without the commands endpoint is asked again this rarely
+EARLY_ANSWER_S = 1.0  # a long poll answered with nothing sooner than this is not repeated sooner than this
 CLOCK_SKEW_WARN_S = 30.0
 INBOX_COMMANDS_S = 1.0  # how often the inbox is looked at for pushed commands (an emergency waits this long)
 JOIN_S = 5.0  # for the loops to end after a stop
@@ -238,9 +239,15 @@ class Agent:
         while not self._stop.is_set():
             try:
                 self.commands.retry_acks()
-                for raw in self.client.poll_commands(self.config.commands_wait_s):
+                asked = time.monotonic()
+                found = self.client.poll_commands(self.config.commands_wait_s)
+                for raw in found:
                     self.commands.handle(raw)
                 failures = 0
+                # Nothing, at once: the server ended this poll because another poll of this station came (two
+                # agents with one token?) or because it is stopping. Asking again at once would loop.
+                if not found and time.monotonic() - asked < min(EARLY_ANSWER_S, self.config.commands_wait_s / 2):
+                    self._stop.wait(EARLY_ANSWER_S)
                 continue
             except ServerError as exc:
                 failures += 1

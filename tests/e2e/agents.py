@@ -29,6 +29,7 @@ from tests.services import need_tool, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+GUNICORN_CONF = ROOT / "scripts" / "lib" / "gunicorn.conf.py"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 COMMUNE = "00694"  # Phường Hà Giang 1: stations HG1-01 and HG1-02, operator vanhanh
 PEOPLE = ("bientap", "pheduyet", "vanhanh")
@@ -64,15 +65,18 @@ def tail(log: Path, lines: int = 40) -> str:
 def service_env(instance: Path) -> dict[str, str]:
     """The service's settings for a test instance: SQLite in it, sessions changeable seconds before air."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "AUDIO_DIR", "SECRET_KEY", "MQTT_URL", "TIMEZONE", "SCHEDULE_DAYS")}
+           if k not in ("DATABASE_URL", "AUDIO_DIR", "SECRET_KEY", "MQTT_URL", "REDIS_URL", "REDIS_CHANNEL", "TIMEZONE",
+                        "SCHEDULE_DAYS")}
     return env | {"INSTANCE_PATH": str(instance), "SHOWLOCK_MINUTES": "0"}
 
 
-def flask(instance: Path, *commands: tuple[str, ...]) -> list[str]:
-    """Run ``flask --app broadcast <command>`` for each command, side by side; their outputs, in order."""
+def flask(instance: Path, *commands: tuple[str, ...], env: dict[str, str] | None = None) -> list[str]:
+    """Run ``flask --app broadcast <command>`` for each command, side by side; their outputs, in order. ``env``
+    adds or replaces settings."""
     running = [(command, subprocess.Popen([str(BIN / "flask"), "--app", "broadcast", *command], cwd=ROOT,
-                                          env=service_env(instance), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)) for command in commands]
+                                          env=service_env(instance) | (env or {}), stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+               for command in commands]
     outputs = []
     for command, proc in running:
         try:
@@ -90,11 +94,11 @@ class Tokens:
     stations: dict[str, str]  # station code: station token
 
 
-def seed(instance: Path) -> Tokens:
+def seed(instance: Path, env: dict[str, str] | None = None) -> Tokens:
     """The demo data (``flask demo seed``) and tokens issued with the CLI, as an administrator would."""
-    flask(instance, ("demo", "seed"))
+    flask(instance, ("demo", "seed"), env=env)
     issued = flask(instance, *[("users", "token", name) for name in PEOPLE],
-                   *[("stations", "token", code) for code in STATIONS])
+                   *[("stations", "token", code) for code in STATIONS], env=env)
     return Tokens(people=dict(zip(PEOPLE, issued[:len(PEOPLE)], strict=True)),
                   stations=dict(zip(STATIONS, issued[len(PEOPLE):], strict=True)))
 
@@ -168,12 +172,15 @@ class Processes:
         self.groups.append(group)
         return group
 
-    def server(self, instance: Path, port: int, name: str = "server") -> Group:
-        """gunicorn serving ``broadcast:create_app()`` on 127.0.0.1:``port``; returns once it answers."""
-        server = self.start([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads",
-                             "4", "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-",
-                             "--access-logformat", '%(t)s "%(r)s" %(s)s %(b)s range="%({range}i)s"',
-                             "broadcast:create_app()"], name, service_env(instance))
+    def server(self, instance: Path, port: int, name: str = "server", *, workers: int = 2,
+               env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> Group:
+        """gunicorn serving ``broadcast:create_app()`` on 127.0.0.1:``port`` as scripts/run starts it (its
+        settings file: gevent workers); returns once it answers. ``env`` adds or replaces settings, ``args``
+        gunicorn options."""
+        server = self.start([str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}",
+                             "--workers", str(workers), "--no-control-socket", "--access-logfile", "-",
+                             "--access-logformat", '%(t)s "%(r)s" %(s)s %(b)s range="%({range}i)s"', *args,
+                             "broadcast:create_app()"], name, service_env(instance) | (env or {}))
         base = f"http://127.0.0.1:{port}"
 
         def healthy() -> bool:

@@ -119,3 +119,5 @@ class HealthSchema(ma.Schema):
     status = ma.fields.String()
     database = ma.fields.String()
     schema_revision = ma.fields.String(allow_none=True)
+    worker = ma.fields.Integer(metadata={"description": "the process id of the web worker that answered"})
+    long_polls = ma.fields.Integer(metadata={"description": "agents' long polls waiting in that worker"})

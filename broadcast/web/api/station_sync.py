@@ -3,27 +3,30 @@
 Every request carries the station's own token (``Authorization: Bearer st_...``); a token reads only its
 own station's data. Without one the answer is 401, given before the body is read; another station's token, or
 a person, gets 403. A poll that finds nothing new is answered from the worker's memory, with no database query
-(see ``broadcast.channels.http_pull``).
+(see ``broadcast.channels.http_pull``). An agent's long poll for commands waits without holding a thread or a
+database connection (see ``broadcast.channels.wakeups``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from functools import wraps
 
-from flask import Response, current_app, g, request, send_file
+from flask import Response, current_app, g, redirect, request, send_file
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from audio.processing import AudioStore
-from broadcast.channels import http_pull
+from broadcast.channels import http_pull, wakeups
 from broadcast.db.models import Station, StationManifest
 from broadcast.errors import Forbidden, NotFound, Unauthenticated
 from broadcast.i18n import _l
 from broadcast.security import token_digest
 from broadcast.services import asrun, commands, deliveries, exports
+from broadcast.storage import audio_store
 from broadcast.web.api.sync_schemas import (
     AckSchema,
     CommandListSchema,
@@ -41,13 +44,43 @@ from broadcast.web.auth import bearer_token, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.time import utc_now
 
+log = logging.getLogger(__name__)
 blp = Blueprint("station_sync", __name__, url_prefix="/api/v1", description="What stations fetch and report")
+
+
+_starting = threading.Lock()
 
 
 def pull_cache() -> http_pull.PullCache:
     cache = current_app.extensions.get("pull_cache")
     if cache is None:
-        cache = current_app.extensions["pull_cache"] = http_pull.PullCache(settings().instance_path)
+        with _starting:
+            cache = current_app.extensions.get("pull_cache") or _start_station_side(current_app)
+    return cache
+
+
+def long_polls() -> wakeups.LongPolls:
+    pull_cache()
+    return current_app.extensions["long_polls"]
+
+
+def _start_station_side(app) -> http_pull.PullCache:
+    """This worker's cache for polls, its long polls, and the watcher that keeps both current (started with
+    the first station request, in the worker process itself: gunicorn forks before any request)."""
+    instance_path = app.extensions["settings"].instance_path
+    database = app.extensions["database"]
+    cache = http_pull.PullCache(instance_path)
+    polls = wakeups.LongPolls(announce=wakeups.announcer(instance_path))
+
+    def pending(station_ids: list[int]) -> set[int]:
+        with database.sessions() as session:
+            return commands.stations_waiting(session, station_ids)
+
+    watcher = wakeups.Watcher(instance_path, polls, pending, cache.drop, commands_kind=http_pull.COMMANDS,
+                              cache_kinds=(http_pull.MANIFESTS, http_pull.STATIONS))
+    watcher.start()
+    app.extensions.update(long_polls=polls, wakeup_watcher=watcher)
+    app.extensions["pull_cache"] = cache  # last: the others exist once the cache does
     return cache
 
 
@@ -160,11 +193,18 @@ def audio(sha256: str):
         signed_in_user()
     store = current_app.extensions.get("audio_store")
     if store is None:
-        store = current_app.extensions["audio_store"] = AudioStore(settings().resolved_audio_dir)
+        store = current_app.extensions["audio_store"] = audio_store(settings())
     try:
-        path = store.path_for(sha256)
+        url = store.download_url(sha256) if store.exists(sha256) else None
+        path = None if url else store.path_for(sha256)
     except ValueError:
         raise NotFound(_l("No audio has the digest %(sha256)s.", sha256=sha256)) from None
+    if url:
+        # An object store serves the bytes itself, by a short-lived presigned link: neither this answer nor the
+        # link may be cached. The station still checks the sha256 of what it gets.
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     if not path.is_file():
         raise NotFound(_l("No audio has the digest %(sha256)s.", sha256=sha256))
     # Content-addressed: the bytes behind a name never change, so the sha256 is the ETag and caches may keep it.
@@ -237,18 +277,28 @@ def acknowledge(data, code: str, command_id: int):
 def wait_for_commands(station_id: int, wait_s: float) -> list:
     """Long-poll: answer as soon as a command arrives for the station, or with nothing after ``wait_s``.
 
-    Issuing a command bumps the commands generation file, so waiting costs a stat every 200 ms and a query
-    only when something changed (and one every 5 s in case a bump was missed)."""
-    generation = http_pull._Generation(settings().instance_path / "generations" / http_pull.COMMANDS)
-    generation.changed()
-    deadline, last_query = time.monotonic() + wait_s, time.monotonic()
-    found = commands.waiting(db(), station_id, utc_now())
-    while not found and time.monotonic() < deadline:
-        time.sleep(0.2)
-        if generation.changed() or time.monotonic() - last_query > 5:
-            last_query = time.monotonic()
+    The wait holds no thread (a parked greenlet under gevent), no database connection and no query: the
+    worker's one watcher wakes this poll when a bump brings a command for its station. It answers nothing at
+    once when the station polls again, and is dropped when the client goes away."""
+    if wait_s <= 0:
+        return commands.waiting(db(), station_id, utc_now())
+    polls = long_polls()
+    waiter = polls.enter(station_id)  # before looking: a command issued from now on wakes it
+    try:
+        found = commands.waiting(db(), station_id, utc_now())
+        deadline = time.monotonic() + wait_s
+        sock = request.environ.get("gunicorn.socket")
+        while not found:
+            db().rollback()  # no connection held (nor, with SQLite, a snapshot pinning the WAL) while waiting
+            reason = waiter.wait(deadline - time.monotonic(), sock)
+            if reason != wakeups.COMMAND:
+                if reason == wakeups.GONE:
+                    log.debug("long poll of station %s dropped: the client went away", station_id)
+                return []
             found = commands.waiting(db(), station_id, utc_now())
-    return found
+        return found
+    finally:
+        polls.leave(waiter)
 
 
 @blp.route("/stations/<code>/commands")

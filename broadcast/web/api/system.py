@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
@@ -30,8 +31,10 @@ SCHEMA_ANSWER = {
 @blp.doc(security=[])
 def health():
     db().execute(text("SELECT 1"))
+    polls = current_app.extensions.get("long_polls")
     return {"status": "ok", "database": "ok",
-            "schema_revision": current_app.extensions["database"].current_revision()}
+            "schema_revision": current_app.extensions["database"].current_revision(),
+            "worker": os.getpid(), "long_polls": polls.count() if polls is not None else 0}
 
 
 @blp.route("/ping")
