@@ -135,6 +135,7 @@ def _fit(session: Session, settings: Settings, placement: Placement, station_ids
          ) -> list[Note]:
     """Compile its stations in memory: refuse an overflow of a rejecting slot, note what gave way elsewhere."""
     showlock = timedelta(minutes=settings.showlock_minutes)
+    rejecting = placement.slot.overflow_policy.value == "reject"
     involved: dict[tuple[str, str, int], tuple[set[str], set[date]]] = defaultdict(lambda: (set(), set()))
     rejected: dict[str, list[schedules.Problem]] = defaultdict(list)
     for codes, days in compiler.preview(session, settings, now=now, station_ids=station_ids,
@@ -148,7 +149,10 @@ def _fit(session: Session, settings: Settings, placement: Placement, station_ids
                         placement.id in p.placement_ids for p in filled.problems):
                     continue  # a session this placement does not reach
                 for problem in filled.problems:
-                    if problem.kind in ("never_fits", "overflow", "dropped") and problem.severity == "error":
+                    # Only a rejecting slot refuses: under drop or move_next an error here (an emergency that
+                    # alone overruns, an item that grew longer than the slot) is not this placement's to settle.
+                    if rejecting and problem.kind in ("never_fits", "overflow", "dropped") \
+                            and problem.severity == "error":
                         for code in codes:
                             rejected[code].append(problem)
                     elif problem.kind in ("dropped", "moved"):
