@@ -8,7 +8,16 @@ default (Vietnamese). Outside a request (CLI, jobs) the default applies.
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
-from flask_babel import Babel, format_datetime, format_decimal, format_time, gettext, lazy_gettext, ngettext
+from flask_babel import (
+    Babel,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    ngettext,
+)
 from flask_login import current_user
 
 LOCALES = ("vi", "en")
@@ -17,8 +26,13 @@ babel = Babel()
 _ = gettext
 _l = lazy_gettext
 
-__all__ = ["LOCALES", "_", "_l", "babel", "format_datetime", "format_decimal", "format_time", "ngettext",
-           "select_locale", "select_timezone"]
+__all__ = ["LOCALES", "_", "_l", "babel", "format_datetime", "format_decimal", "format_time", "in_english",
+           "ngettext", "select_locale", "select_timezone"]
+
+
+def in_english() -> bool:
+    """Whether this request reads English: for texts made ready in both languages (``text``/``text_en``)."""
+    return str(get_locale() or "vi").startswith("en")
 
 
 def select_locale() -> str:

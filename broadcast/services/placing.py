@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ import schedules
 from broadcast.config import Settings
 from broadcast.db.models import NewsItem, Placement, Slot, User
 from broadcast.errors import Conflict, DomainError, InvalidInput
-from broadcast.i18n import _l
+from broadcast.i18n import _l, in_english
 from broadcast.services import compiler, placements, scheduling
 from broadcast.services.schedule_inputs import slot_rule
 
@@ -180,7 +180,7 @@ def _fit(session: Session, settings: Settings, placement: Placement, station_ids
 
 def _no_room(placement: Placement, rejected: dict[str, list[schedules.Problem]]) -> Conflict:
     summaries = schedules.summarize_problems(rejected)
-    english = str(get_locale() or "vi").startswith("en")
+    english = in_english()
     dates = sorted({p.occurrence_key.split("@")[1][:10] for problems in rejected.values() for p in problems
                     if "@" in p.occurrence_key})
     error = Conflict(_l(

@@ -19,12 +19,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_login import current_user
 
 from broadcast.db.models import Area, ItemStatus, NewsItem, Placement, Role, Slot, User
 from broadcast.errors import Conflict, DomainError, Forbidden, NotFound
-from broadcast.i18n import _, _l
+from broadcast.i18n import _, _l, in_english
 from broadcast.services import areas, items, placements, placing, scheduling, scope, slots, target_tree
 from broadcast.web.auth import role_required, signed_in_user
 from broadcast.web.context import db, settings
@@ -71,7 +71,7 @@ def place_item(item_id: int):
     placement = answer.placement
     flash(_("Placed in the schedule: %(title)s, %(slot)s, %(days)s.", title=item.title,
             slot=slot_label(placement.slot), days=period(placement)), "info")
-    english = str(get_locale() or "vi").startswith("en")
+    english = in_english()
     for note in answer.notes:  # what the editor would not guess: days without a session, locked ones, what gave way
         flash(note.text_en if english else note.text_vi, "warning")
     return redirect(url_for("schedule_ui.schedule_page", area=timeline_area(placement),
