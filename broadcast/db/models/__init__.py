@@ -31,10 +31,11 @@ from .scheduling import (
     StationManifest,
 )
 from .stations import Station, StationStatus
+from .tasks import QueuedTask
 from .users import ApiToken, Role, User
 
 __all__ = [
-    "AiringState", "ApiToken", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
+    "AiringState", "ApiToken", "QueuedTask", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
     "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "EmergencyBroadcast", "EmergencyState",
     "EmergencyTarget", "emergency_areas", "ItemClass", "ItemStatus", "LexiconEntry",
