@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from broadcast import create_app, load_settings
 from broadcast.db.engine import Database
 from broadcast.db.models import Base
+from broadcast.services.demo import DEMO_PASSWORD
 from tests.services import POSTGRES_URL, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +138,6 @@ def csrf_from(html: bytes | str) -> str:
     return re.search(r'value="([^"]+)"', tag).group(1)
 
 
-def log_in(client, username: str, password: str = "demo-2026"):
+def log_in(client, username: str, password: str = DEMO_PASSWORD):
     token = csrf_from(client.get("/login").data)
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})

@@ -1,7 +1,8 @@
 """Who is asking: a person logged in with a session cookie, a script with a user token, or a station.
 
 Cookie-authenticated requests that change state must carry a CSRF token (form field or X-CSRFToken
-header); bearer-token requests need none, since a browser never sends those on its own. See ``needs_csrf``.
+header); requests that a bearer token authenticates need none, since a browser never sends those on its own.
+A request with a bearer header is whoever its token names, never the cookie's user. See ``needs_csrf``.
 
 An API caller that proves nobody gets 401; one that proves who it is but may not do this gets 403 (a station's
 token on a person's route, a person on a station's).
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str) -> User | None:
+        if bearer_token() is not None:
+            return None  # the token decides (the request loader), so a bad token cannot ride on the cookie
         user = db().get(User, int(user_id))
         return user if user is not None and user.active else None
 
@@ -85,14 +88,22 @@ def needs_csrf() -> bool:
     A forged request rides on credentials the browser attaches by itself: the session cookie, and Basic
     credentials it remembers. A bearer header is set by a script, which another origin cannot do without a
     CORS preflight this service never grants. So pages are always checked (their login form too, against login
-    CSRF), and the API is checked only when the browser brought the session cookie and no bearer token. An API
-    call with neither is anonymous: its view answers 401, which a station or script can act on, not 400.
+    CSRF), and the API is checked only when the browser brought the session cookie and no bearer token that
+    authenticates: a made-up ``Authorization`` header lifts nothing. An API call with neither is anonymous: its
+    view answers 401, which a station or script can act on, not 400.
     """
-    if request.method not in UNSAFE or request.endpoint in CSRF_EXEMPT or bearer_token() is not None:
+    if request.method not in UNSAFE or request.endpoint in CSRF_EXEMPT or authenticated_by_bearer():
         return False
     if request.path.startswith("/api/"):
         return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
     return True
+
+
+def authenticated_by_bearer() -> bool:
+    """Whether a bearer token proved who makes this request: a live person's token or a station's."""
+    if bearer_token() is None:
+        return False
+    return current_user.is_authenticated or requesting_station() is not None
 
 
 def refuse_anonymous() -> NoReturn:
