@@ -7,6 +7,7 @@ finds it for the command line.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.resolved_session_cookie_secure,
+        # The cookie's own expiry; the server checks the lifetime and idle time itself (broadcast.web.sessions).
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_lifetime_hours),
         # A little above the upload limit, so the upload check (not the server) names the limit.
         MAX_CONTENT_LENGTH=(settings.upload_max_mb + 1) * 1024 * 1024,
         BABEL_DEFAULT_LOCALE=settings.default_locale,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # where a service listens for this machine alone
 _PUBLIC_URL = re.compile(r"https?://[^/\s?#@]+(/[^\s?#]*)?")  # no query, fragment or user
 
 
@@ -133,6 +134,16 @@ class Settings(BaseSettings):
     # absolute links in exported playlists. "" = the address of each request, which behind a reverse proxy may
     # be an internal one.
     public_url: str = ""
+    # The address the web service listens on (scripts/run binds gunicorn to HOST); only decides the default of
+    # SESSION_COOKIE_SECURE below.
+    host: str = "127.0.0.1"
+    # A person's session ends this long after logging in, or after this long without a request, whichever is
+    # first; logging out ends it on the server at once (broadcast.web.sessions).
+    session_lifetime_hours: float = Field(default=12, gt=0, le=31 * 24)
+    session_idle_minutes: float = Field(default=60, gt=0, le=31 * 24 * 60)
+    # Send the session cookie over HTTPS only. Default: on, unless the service listens on this machine alone
+    # (127.0.0.1, localhost), where there is no HTTPS; behind a TLS proxy it must stay on.
+    session_cookie_secure: bool | None = None
     sql_echo: bool = False
 
     @classmethod
@@ -196,6 +207,12 @@ class Settings(BaseSettings):
     @property
     def resolved_audio_cache_dir(self) -> Path:
         return self.audio_cache_dir or self.instance_path / "audio-cache"
+
+    @property
+    def resolved_session_cookie_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.host.strip("[]") not in LOCAL_HOSTS
 
     @property
     def zone(self) -> ZoneInfo:

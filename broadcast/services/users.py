@@ -92,6 +92,13 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     return user
 
 
+def end_sessions(session: Session, user: User, *, actor: User | str, reason: str) -> None:
+    """End every session of ``user`` on the server at once, copied cookies included (broadcast.web.sessions)."""
+    user.session_epoch += 1
+    record(session, actor, f"user.{reason}", "user", user.id)
+    session.commit()
+
+
 def issue_api_token(session: Session, user: User, name: str) -> str:
     """A new personal API token; the plain token is returned once and only its digest is stored."""
     token = new_token("ut")
@@ -101,11 +108,32 @@ def issue_api_token(session: Session, user: User, name: str) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
+    """The active user whose live token this is: not revoked, not expired."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
-    if row is None or not row.user.active:
+    if row is None or not row.user.active or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= (now or utcnow()):
         return None
     return row.user
+
+
+def deactivate(session: Session, user: User, *, actor: User | str) -> None:
+    """Switch the account off: its sessions end and its tokens are revoked at once, for good (reactivating
+    brings back neither)."""
+    now = utcnow()
+    user.active = False
+    user.session_epoch += 1
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+    record(session, actor, "user.deactivate", "user", user.id, {"username": user.username})
+    session.commit()
+
+
+def reactivate(session: Session, user: User, *, actor: User | str) -> None:
+    user.active = True
+    record(session, actor, "user.reactivate", "user", user.id, {"username": user.username})
+    session.commit()
 
 
 def get_user(session: Session, username: str) -> User:

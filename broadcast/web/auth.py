@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import NoReturn
 
-from flask import Flask, current_app, flash, g, redirect, request, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -21,6 +21,7 @@ from broadcast.db.models import Role, Station, User
 from broadcast.errors import Forbidden, Unauthenticated
 from broadcast.i18n import _l
 from broadcast.services import scope, stations, users
+from broadcast.web import sessions
 from broadcast.web.context import db
 
 login_manager = LoginManager()
@@ -48,7 +49,10 @@ def init_app(app: Flask) -> None:
         if bearer_token() is not None:
             return None  # the token decides (the request loader), so a bad token cannot ride on the cookie
         user = db().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active or not sessions.still_open(user):
+            session.clear()  # ended on the server (logout elsewhere, deactivated, expired): forget it here too
+            return None
+        return user
 
     @login_manager.request_loader
     def _from_token(_request) -> User | None:

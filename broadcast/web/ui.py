@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 from broadcast.db.models import Area
 from broadcast.i18n import LOCALES, _, _l
 from broadcast.services import area_overview, areas, scope, users
+from broadcast.web import sessions
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.helpers import status_label
@@ -49,7 +50,7 @@ def login():
             form.password.errors.append(str(locked.message))
             return render_template("login.html", form=form), locked.status
         if user is not None:
-            login_user(user)
+            sessions.begin(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong username or password."))
         status = 401
@@ -60,7 +61,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        person = current_user._get_current_object()
+        users.end_sessions(db(), person, actor=person, reason="logout")
+    sessions.forget()
     flash(_("You have logged out."), "info")
     return redirect(url_for("ui.login"))
 

@@ -47,6 +47,9 @@ class Station(Timestamped, Base):
     # SHA-256 of the station's bearer token (tokens are long random secrets; see DESIGN.md).
     token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_issued_at: Mapped[datetime | None]
+    # After a rotation the replaced token keeps working until this time, so the agent can be given the new one.
+    previous_token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    previous_token_expires_at: Mapped[datetime | None]
 
     status: Mapped[StationStatus] = mapped_column(str_enum(StationStatus), default=StationStatus.UNKNOWN)
     last_contact_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .areas import Area
@@ -35,6 +35,11 @@ class User(Timestamped, Base):
     # Repeated wrong passwords lock the account for a while (see services.users.authenticate).
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Every session cookie carries the epoch it was issued under; raising it (logout, deactivation, a new
+    # password) ends all of this user's sessions at once, copied cookies included (broadcast.web.sessions).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set by an administrator's password reset: the temporary password only opens the page that changes it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     scope_area: Mapped[Area | None] = relationship()
 
@@ -54,7 +59,8 @@ class User(Timestamped, Base):
 
 
 class ApiToken(Base):
-    """A personal token for scripts using the JSON API; only its SHA-256 is kept."""
+    """A personal token for scripts using the JSON API; only its SHA-256 is kept, and its first characters
+    (``prefix``) so that people can tell their tokens apart in a list."""
 
     __tablename__ = "api_tokens"
 
@@ -64,5 +70,8 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+    prefix: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    expires_at: Mapped[datetime | None]  # None: tokens made before expiry existed, and never by default now
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

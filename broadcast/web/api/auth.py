@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_login import login_user, logout_user
+from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from broadcast.errors import Unauthenticated
 from broadcast.i18n import _l
 from broadcast.services import users
+from broadcast.web import sessions
 from broadcast.web.api.schemas import LoginSchema, SessionSchema, UserSchema
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import db
@@ -24,7 +25,7 @@ def login(credentials):
     user = users.authenticate(db(), credentials["username"], credentials["password"])
     if user is None:
         raise Unauthenticated(_l("Wrong username or password."))
-    login_user(user)
+    sessions.begin(user)
     return {"user": user, "csrf_token": generate_csrf()}
 
 
@@ -32,7 +33,12 @@ def login(credentials):
 @blp.response(204)
 @blp.doc(security=[{"cookieAuth": []}])
 def logout():
-    logout_user()
+    """End the session on the server: the cookie, and any copy of it, stops working (every session of this
+    person ends, see broadcast.web.sessions)."""
+    if current_user.is_authenticated:
+        person = current_user._get_current_object()
+        users.end_sessions(db(), person, actor=person, reason="logout")
+    sessions.forget()
 
 
 @blp.route("/me")
