@@ -329,7 +329,8 @@ def alerts_import_cap(session: Session, file: str, dry_run: bool):
         session.rollback()  # a dry run leaves the database as it found it
         click.echo(json.dumps(plan.as_json(), ensure_ascii=False, indent=2))
         return
-    policy = importing.CapPolicy(tuple(settings.cap_accepted_senders), tuple(settings.cap_trusted_senders))
+    policy = importing.CapPolicy(tuple(settings.cap_accepted_senders), tuple(settings.cap_trusted_senders),
+                                 importing.outbound.OutboundPolicy.from_text(settings.outbound_allow_networks))
     result = importing.import_cap(session, data, now=datetime.now(UTC), policy=policy, tools=audio_tools(settings))
     emergency_delivery.dispatch(settings, result.outgoing)
     click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     # absolute links in exported playlists. "" = the address of each request, which behind a reverse proxy may
     # be an internal one.
     public_url: str = ""
+    # Networks that webhooks and CAP audio downloads may reach although they are not public (loopback, private,
+    # link-local…), as comma-separated CIDRs, e.g. "10.20.0.0/16" for a receiver on the province's network.
+    # "" = public addresses only, so nobody can make the service call the machines around it.
+    outbound_allow_networks: str = ""
     # The address the web service listens on (scripts/run binds gunicorn to HOST); only decides the default of
     # SESSION_COOKIE_SECURE below.
     host: str = "127.0.0.1"
@@ -170,6 +174,14 @@ class Settings(BaseSettings):
         if value and not _PUBLIC_URL.fullmatch(value):
             raise ValueError(f"{value!r} is not the address of a web service; write it as https://radio.example.vn")
         return value.rstrip("/")  # links are made by appending a path that starts with "/"
+
+    @field_validator("outbound_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from broadcast.channels.outbound import parse_networks
+
+        parse_networks(value)  # raises ValueError naming the bad part
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session
 from broadcast.alerts import ImportPlan, cap, plan_import
 from broadcast.alerts.cap import CapAlert, CapError, CapInfo
 from broadcast.audio_setup import AudioTools
+from broadcast.channels import outbound
 from broadcast.db.models import (
     Area,
     AudioAsset,
@@ -58,13 +58,15 @@ MAX_AUDIO_BYTES = 50 * 1024 * 1024
 FETCH_TIMEOUT_S = 15.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
-Fetch = Callable[[str, Path], None]  # download a URI into a file (raises OSError)
+Fetch = Callable[[str, Path], None]  # download a URI into a file (raises OSError, or outbound.Refused)
 
 
 @dataclass(frozen=True)
 class CapPolicy:
     accepted_senders: tuple[str, ...] = ()  # empty: any sender
     trusted_senders: tuple[str, ...] = ()  # issued without an approver
+    # Where an audio resource may be downloaded from: public addresses, and OUTBOUND_ALLOW_NETWORKS.
+    outbound: outbound.OutboundPolicy = outbound.PUBLIC_ONLY
 
 
 @dataclass
@@ -85,22 +87,20 @@ class ImportResult:
                 "warnings": self.warnings}
 
 
-def fetch_http(uri: str, target: Path) -> None:
-    """Download ``uri`` (http or https only) into ``target``, at most MAX_AUDIO_BYTES."""
-    if not uri.startswith(("http://", "https://")):
-        raise OSError(f"not an http(s) address: {uri}")
-    with urllib.request.urlopen(uri, timeout=FETCH_TIMEOUT_S) as response, target.open("wb") as out:  # noqa: S310
-        total = 0
-        while chunk := response.read(1 << 16):
-            total += len(chunk)
-            if total > MAX_AUDIO_BYTES:
-                raise OSError(f"larger than {MAX_AUDIO_BYTES} bytes")
-            out.write(chunk)
+def fetcher(policy: outbound.OutboundPolicy) -> Fetch:
+    """Download a URI (http or https only) into a file: at most MAX_AUDIO_BYTES within FETCH_TIMEOUT_S, and only
+    from an address ``policy`` allows (a refused one raises outbound.Refused before anything is sent)."""
+
+    def fetch_http(uri: str, target: Path) -> None:
+        outbound.download(uri, target, policy, max_bytes=MAX_AUDIO_BYTES, timeout_s=FETCH_TIMEOUT_S)
+
+    return fetch_http
 
 
 def import_cap(session: Session, data: bytes, *, now: datetime, policy: CapPolicy, tools: AudioTools,
-               fetch: Fetch = fetch_http) -> ImportResult:
+               fetch: Fetch | None = None) -> ImportResult:
     """Import one alert; the caller hands ``result.outgoing`` to the agents after this commits."""
+    fetch = fetch or fetcher(policy.outbound)
     plan = plan_import(session, data, now=now)
     alert = plan.alert
     if policy.accepted_senders and alert.sender not in policy.accepted_senders:
@@ -221,6 +221,9 @@ def _item(session: Session, alert: CapAlert, info: CapInfo, item_class: ItemClas
             try:
                 asset = _resource_audio(session, resource.uri, tools, fetch)
                 break
+            except outbound.Refused as exc:
+                log.warning("CAP %s: audio %s refused: %s", alert.identifier, resource.uri, exc)
+                warnings.append(f"audio {resource.uri} refused, nothing fetched: {exc}; read aloud instead")
             except (OSError, DomainError) as exc:
                 warnings.append(f"audio {resource.uri} not used ({exc}); read aloud instead")
     item = NewsItem(title=title, body=_speech_text(info) if asset is None else (info.description or ""),

@@ -30,6 +30,8 @@ from datetime import datetime
 
 import requests
 
+from broadcast.channels import outbound
+
 SIGNATURE_PREFIX = "sha256="
 TOLERANCE_S = 300
 USER_AGENT = "commune-radio-webhook/1"
@@ -64,7 +66,9 @@ def verify(secret: str, timestamp: int, body: bytes, signature: str, *, now: flo
 
 
 def _describe(response: requests.Response) -> str:
-    text = " ".join((response.text or "").split())[:_ERROR_TEXT_LIMIT]
+    # Only the start of the answer is read: a receiver cannot make us take in a large body.
+    start = response.raw.read(4 * _ERROR_TEXT_LIMIT, decode_content=True) or b""
+    text = " ".join(start.decode(response.encoding or "utf-8", "replace").split())[:_ERROR_TEXT_LIMIT]
     reason = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
     if 300 <= response.status_code < 400:
         reason += f" (redirect to {response.headers.get('Location', '?')} not followed)"
@@ -75,7 +79,9 @@ def post(url: str, body: bytes, secret: str, event: str, event_id: str, *, timeo
          now: float | datetime, session: requests.Session | None = None) -> int:
     """POST one signed event; returns the receiver's 2xx status, raises WebhookFailed with the reason otherwise.
 
-    Redirects are not followed: a receiver that moved must be registered again under its new address.
+    Redirects are not followed: a receiver that moved must be registered again under its new address. Without
+    ``session``, requests go to public addresses only (see broadcast.channels.outbound); an address refused
+    there fails the delivery like an unreachable one, and nothing is sent.
     """
     timestamp = int(now.timestamp() if isinstance(now, datetime) else now)
     headers = {
@@ -86,23 +92,26 @@ def post(url: str, body: bytes, secret: str, event: str, event_id: str, *, timeo
         "X-Radio-Timestamp": str(timestamp),
         "X-Radio-Signature": sign(secret, timestamp, body),
     }
-    sender = session or requests
+    sender = session or outbound.session(outbound.PUBLIC_ONLY)
     try:
-        response = sender.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        return _send(sender, url, body, headers, timeout)
+    finally:
+        if session is None:
+            sender.close()
+
+
+def _send(sender: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    try:
+        response = sender.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True)
+    except outbound.Refused as exc:
+        raise WebhookFailed(f"not sent: {exc}") from None
     except requests.Timeout:
         raise WebhookFailed(f"no answer within {timeout:g} s") from None
     except requests.ConnectionError as exc:
-        raise WebhookFailed(f"cannot connect: {_root_cause(exc)}") from None
+        raise WebhookFailed(f"cannot connect: {outbound.root_cause(exc)}") from None
     except requests.RequestException as exc:
-        raise WebhookFailed(f"request failed: {_root_cause(exc)}") from None
+        raise WebhookFailed(f"request failed: {outbound.root_cause(exc)}") from None
     with response:
         if 200 <= response.status_code < 300:
             return response.status_code
         raise WebhookFailed(_describe(response), response.status_code)
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost error, which names the actual problem (refused, name not resolved, TLS)."""
-    while exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__):
-        exc = exc.__cause__ or exc.__context__
-    return str(exc) or type(exc).__name__

@@ -2,6 +2,10 @@
 
 Headers are in the reader's language (the request's locale). Seconds are whole seconds, so no decimal
 separator can be misread (Vietnamese writes 1.234,5 where English writes 1,234.5).
+
+Names come from people (a station named ``=HYPERLINK(…)``), so no text cell may be taken for a formula: in CSV a
+text that Excel or LibreOffice would read as one gets a leading apostrophe and every text is quoted (OWASP, "CSV
+Injection"); in the workbook every text is written as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from broadcast.i18n import _
 from broadcast.services.reports import MEASURES, Figures, Report
@@ -61,6 +66,18 @@ def station_table(report: Report) -> Iterator[list]:
     yield [_("Total"), report.area.name, "", *figure_values(report.totals)]
 
 
+# A cell starting with one of these is read as a formula (tab and carriage return: some programs trim them first).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` as a CSV cell no spreadsheet runs: text that starts like a formula gets a leading apostrophe,
+    which spreadsheets show as "text follows"; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def file_name(report: Report, suffix: str) -> str:
     return f"bao-cao-phat-thanh-{report.area.code}-{report.first.isoformat()}-{report.last.isoformat()}.{suffix}"
 
@@ -68,17 +85,28 @@ def file_name(report: Report, suffix: str) -> str:
 def to_csv(report: Report) -> bytes:
     out = io.StringIO()
     out.write(BOM)
-    csv.writer(out, lineterminator="\r\n").writerows(station_table(report))
+    # Every text quoted, so a separator inside a name (";" where that is the list separator) cannot start a cell.
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerows([csv_cell(v) for v in row] for row in station_table(report))
     return out.getvalue().encode("utf-8")
 
 
 BOLD = Font(bold=True)
 
 
+def _append_text_as_text(sheet: Worksheet, row: list) -> None:
+    """Append a row; openpyxl takes a text starting with "=" for a formula, so such cells are made text again."""
+    sheet.append(row)
+    for column in range(1, len(row) + 1):
+        cell = sheet.cell(sheet.max_row, column)
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def _sheet(workbook: Workbook, title: str, rows: list[list], *, totals: bool, widths: list[int]) -> None:
     sheet = workbook.create_sheet(title[:31])  # Excel's limit on sheet names
     for row in rows:
-        sheet.append(row)
+        _append_text_as_text(sheet, row)
     for cell in sheet[1]:
         cell.font = BOLD
     if totals and len(rows) > 1:
@@ -117,7 +145,7 @@ def to_xlsx(report: Report) -> bytes:
     about = workbook.create_sheet(_("Report")[:31])
     for label, value in ((_("Area"), report.area.name), (_("Area code"), report.area.code),
                          (_("From"), report.first), (_("To"), report.last), (_("Time zone"), report.zone)):
-        about.append([label, value])
+        _append_text_as_text(about, [label, value])
         about.cell(about.max_row, 1).font = BOLD
         if not isinstance(value, str):
             about.cell(about.max_row, 2).number_format = "DD/MM/YYYY"

