@@ -300,6 +300,25 @@ def jobs_run():
     run_forever(current_app.extensions["settings"])
 
 
+@jobs_cli.command("worker")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Tasks at once (default: one per CPU).")
+def jobs_worker(concurrency: int | None):
+    """Run a worker of the task queue (TASK_BROKER_URL) in the foreground: it reads items aloud, compiles
+    shares of the stations and pushes SFTP deliveries that the scheduler sends. Start any number, on any
+    machine that reaches the database, the broker and the audio store."""
+    from broadcast.jobs.worker import worker_app
+
+    settings = current_app.extensions["settings"]
+    if not settings.task_broker_url:
+        raise click.UsageError(_("TASK_BROKER_URL is not set: without a task queue the scheduler does this work "
+                                 "itself (flask jobs run)."))
+    argv = ["worker", "--loglevel=INFO", f"--queues={settings.task_queue}", "--without-gossip", "--without-mingle"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    worker_app(settings).worker_main(argv)
+
+
 alerts_cli = AppGroup("alerts", help="Emergency alerts from other systems (OASIS CAP 1.2).")
 
 

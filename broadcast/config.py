@@ -110,6 +110,16 @@ class Settings(BaseSettings):
     # every node hears them. "" = one node: the instance folder carries them (generation files, local sockets).
     redis_url: str = Field(default="", pattern=r"^((rediss?|unix)://\S+)?$")
     redis_channel: str = Field(default="radio:wakeups", min_length=1, pattern=r"^\S+$")
+    # A task queue for when one machine is not enough (e.g. amqp://guest:guest@127.0.0.1:5672// for RabbitMQ,
+    # redis://127.0.0.1:6379/1): the scheduler then sends rendering, compile shares and SFTP pushes to
+    # `flask jobs worker` processes on any machine. "" = the scheduler does that work itself.
+    task_broker_url: str = Field(default="", pattern=r"^((amqps?|pyamqp|rediss?)://\S+)?$")
+    # The broker's queue for this service's tasks (several services, or test runs, may share one broker).
+    task_queue: str = Field(default="broadcast", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Work sent to the queue and still not finished after this long is taken as lost and sent again.
+    task_lost_after_s: int = Field(default=900, ge=60)
+    # Stations per compile task on the queue (communes are never split).
+    task_compile_stations: int = Field(default=200, ge=1, le=10_000)
     # SFTP push: the service's private key (made on first use, its public half goes into each station's
     # authorized_keys), how many stations at once, and the retry schedule of failed pushes.
     ssh_key_path: Path | None = None

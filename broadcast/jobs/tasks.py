@@ -9,6 +9,7 @@ from functools import cache
 from broadcast.audio_setup import audio_tools
 from broadcast.config import load_settings
 from broadcast.db.engine import Database
+from broadcast.jobs import dispatch
 from broadcast.services import asrun, compiler, emergency_delivery, pushing, rendering, scheduling, stations, webhooks
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,11 @@ log = logging.getLogger(__name__)
 @cache
 def _database(url: str) -> Database:
     return Database(url)
+
+
+def database(settings) -> Database:
+    """The service's database, one engine per process."""
+    return _database(settings.resolved_database_url)
 
 
 def mark_offline_stations(now: datetime | None = None) -> int:
@@ -34,9 +40,11 @@ def mark_offline_stations(now: datetime | None = None) -> int:
 def render_pending_items(limit: int = 20) -> int:
     """Render the items waiting for audio; returns how many were handled."""
     settings = load_settings()
-    database = _database(settings.resolved_database_url)
+    if settings.task_broker_url:
+        with database(settings).session() as session:
+            return dispatch.renders(session, settings, now=datetime.now(UTC))
     tools = audio_tools(settings)  # cheap to build; a new one picks up configuration changes
-    with database.session() as session:
+    with database(settings).session() as session:
         done = rendering.render_pending(session, tools, limit=limit)
         # Stations airing these items now get real audio instead of an estimate: recompile them.
         affected = {s for item in done for placement in rendering.placements_of(session, item)
@@ -49,12 +57,18 @@ def render_pending_items(limit: int = 20) -> int:
 
 def compile_queued() -> int:
     settings = load_settings()
+    if settings.task_broker_url:
+        with database(settings).session() as session:
+            return dispatch.compiles(session, settings, now=datetime.now(UTC))
     with _database(settings.resolved_database_url).session() as session:
         return scheduling.compile_queued(session, settings)
 
 
 def compile_all() -> int:
     settings = load_settings()
+    if settings.task_broker_url:  # the queue's workers share it out
+        with database(settings).session() as session:
+            return scheduling.request_compile(session)
     with _database(settings.resolved_database_url).session() as session:
         return compiler.compile_stations(session, settings, now=datetime.now(UTC)).stations
 
@@ -72,6 +86,9 @@ def deliver_webhooks() -> int:
 def push_deliveries() -> int:
     """Push the SFTP deliveries that are due (new versions, and failed ones whose retry time has come)."""
     settings = load_settings()
+    if settings.task_broker_url:
+        with database(settings).session() as session:
+            return dispatch.pushes(session, settings, now=datetime.now(UTC))
     with _database(settings.resolved_database_url).session() as session:
         run = pushing.push_due(session, settings, now=datetime.now(UTC))
     return run.sent + run.failed

@@ -85,12 +85,15 @@ def _supersede_older(session: Session, station_id: int, version: int, channel: s
                     .values(state=DeliveryState.SUPERSEDED, next_retry_at=None))
 
 
-def due_pushes(session: Session, now: datetime, limit: int = 500) -> list[Delivery]:
-    """SFTP deliveries to try now: queued, or failed with a retry time that has come."""
-    return list(session.scalars(
-        select(Delivery).options(joinedload(Delivery.station))
-        .where(Delivery.channel == SFTP, Delivery.state.in_(OPEN), Delivery.next_retry_at <= now)
-        .order_by(Delivery.next_retry_at, Delivery.id).limit(limit)))
+def due_pushes(session: Session, now: datetime, limit: int = 500, *, delivery_ids: Iterable[int] | None = None
+               ) -> list[Delivery]:
+    """SFTP deliveries to try now: queued, or failed with a retry time that has come (of ``delivery_ids``)."""
+    query = (select(Delivery).options(joinedload(Delivery.station))
+             .where(Delivery.channel == SFTP, Delivery.state.in_(OPEN), Delivery.next_retry_at <= now)
+             .order_by(Delivery.next_retry_at, Delivery.id).limit(limit))
+    if delivery_ids is not None:
+        query = query.where(Delivery.id.in_(list(delivery_ids)))
+    return list(session.scalars(query))
 
 
 def flush_contacts(session: Session, contacts: dict[int, datetime]) -> None:

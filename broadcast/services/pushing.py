@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -71,15 +72,17 @@ class _Job:
     audio: list[sftp.LocalAudio]
 
 
-def push_due(session: Session, settings: Settings, *, now: datetime, rng: random.Random | None = None) -> PushRun:
+def push_due(session: Session, settings: Settings, *, now: datetime, rng: random.Random | None = None,
+             delivery_ids: Iterable[int] | None = None) -> PushRun:
     """Push every due SFTP delivery (queued, or failed with its retry time come), ``delivery_concurrency`` at
-    once; record each outcome."""
+    once; record each outcome. ``delivery_ids`` narrows it to these (a task queue's worker pushing its own)."""
     run = PushRun()
     policy = RetryPolicy(settings.delivery_retry_base_s, settings.delivery_retry_cap_s,
                          settings.delivery_max_attempts)
     store = audio_store(settings)
     jobs: list[_Job] = []
-    for delivery in deliveries.due_pushes(session, now):
+    due = deliveries.due_pushes(session, now, delivery_ids=delivery_ids)
+    for delivery in due:
         job = _prepare(session, delivery, store, policy, now, run)
         if job is not None:
             jobs.append(job)

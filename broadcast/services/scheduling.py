@@ -6,11 +6,11 @@ large ones (a province-wide slot over thousands of stations) are queued for the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 import schedules
@@ -72,10 +72,31 @@ def after_change(session: Session, settings: Settings, station_ids: Iterable[int
         return None
     if len(station_ids) <= INLINE_LIMIT:
         return compiler.compile_stations(session, settings, now=now or utcnow(), station_ids=station_ids)
-    queued = set(session.scalars(select(CompileRequest.station_id).where(CompileRequest.station_id.in_(station_ids))))
-    session.add_all(CompileRequest(station_id=s) for s in station_ids - queued)
-    session.commit()
+    request_compile(session, station_ids)
     return None
+
+
+def request_compile(session: Session, station_ids: Iterable[int] | None = None) -> int:
+    """Queue these stations (default: every active one) for the compile job; committed. Returns how many."""
+    if station_ids is None:
+        station_ids = session.scalars(select(Station.id).where(Station.active))
+    station_ids = set(station_ids)
+    now = utcnow()
+    queued: set[int] = set()
+    for chunk in _chunks(sorted(station_ids), 500):
+        queued.update(session.scalars(select(CompileRequest.station_id).where(CompileRequest.station_id.in_(chunk))))
+        # A station asked for again while a compile of it runs is compiled once more after: that compile
+        # removes only the requests older than its start.
+        session.execute(update(CompileRequest).where(CompileRequest.station_id.in_(chunk))
+                        .values(requested_at=now))
+    session.add_all(CompileRequest(station_id=s, requested_at=now) for s in station_ids - queued)
+    session.commit()
+    return len(station_ids)
+
+
+def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def compile_queued(session: Session, settings: Settings, *, now: datetime | None = None) -> int:
@@ -83,7 +104,9 @@ def compile_queued(session: Session, settings: Settings, *, now: datetime | None
     waiting = set(session.scalars(select(CompileRequest.station_id)))
     if not waiting:
         return 0
-    compiler.compile_stations(session, settings, now=now or utcnow(), station_ids=waiting)
-    session.execute(delete(CompileRequest).where(CompileRequest.station_id.in_(waiting)))
+    started = utcnow()
+    compiler.compile_stations(session, settings, now=now or started, station_ids=waiting)
+    session.execute(delete(CompileRequest).where(CompileRequest.station_id.in_(waiting),
+                                                 CompileRequest.requested_at <= started))
     session.commit()
     return len(waiting)

@@ -35,8 +35,8 @@ from .tasks import QueuedTask
 from .users import ApiToken, Role, User
 
 __all__ = [
-    "AiringState", "ApiToken", "QueuedTask", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
-    "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
+    "AiringState", "ApiToken", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
+    "QueuedTask", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "EmergencyBroadcast", "EmergencyState",
     "EmergencyTarget", "emergency_areas", "ItemClass", "ItemStatus", "LexiconEntry",
     "Level", "NewsItem", "RenderState",
