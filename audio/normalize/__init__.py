@@ -1,9 +1,12 @@
 """Vietnamese text normalization: written text in, the exact words a speech engine should read out.
 
-The rules run in a fixed order because later rules must not see what earlier ones own: document
-numbers before dates and fractions (485/BC-UBND is not a fraction), dates before fractions (3/2 is
-the third of February, 193/193 is not a date), times and money before plain numbers, and the tone
-marks last so that lexicon expansions get the same placement as the editor's text.
+The rules run in a fixed order because later rules must not see what earlier ones own: abbreviations
+written with a period first (the period of "TP. Vinh" is not a sentence end), document numbers before
+dates and fractions (485/BC-UBND is not a fraction), phone numbers before any number rule (0912 345 678
+is not a quantity), counted fractions before dates (9/12 chỉ tiêu is not the ninth of December), dates
+before fractions (3/2 is the third of February, 193/193 is not a date), times and money before units,
+units before ranges (100-150mm), Roman numerals before abbreviations, and the tone marks last so that
+lexicon expansions get the same placement as the editor's text. Each kind of rule has its own module.
 """
 
 from __future__ import annotations
@@ -14,12 +17,18 @@ from collections.abc import Mapping
 
 from .calendar import read_dates, read_times
 from .documents import read_document_numbers
+from .fractions import read_counted_fractions
 from .lexicon import BUILT_IN_LEXICON, expand_abbreviations, merged_lexicon
 from .numbers import read_integer, read_number, spell_numbers
+from .phones import read_phone_numbers
+from .prefixes import read_prefixes
 from .quantities import read_fractions, read_money, read_ordinals, read_percent_signs, read_ranges
+from .roman import read_roman_numerals
 from .tones import normalize_tones
+from .units import read_per, read_units
+from .unread import unread_terms
 
-__all__ = ["BUILT_IN_LEXICON", "normalize", "normalize_tones", "read_integer", "read_number"]
+__all__ = ["BUILT_IN_LEXICON", "normalize", "normalize_tones", "read_integer", "read_number", "unread_terms"]
 
 _SYMBOLS = {"&": " và "}
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -34,10 +43,16 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
     """
     words = merged_lexicon(lexicon)
     text = unicodedata.normalize("NFC", text)
+    text = read_prefixes(text)
     text = read_document_numbers(text, words)
+    text = read_phone_numbers(text)
+    text = read_counted_fractions(text)
     text = read_dates(text)
     text = read_times(text)
     text = read_money(text)
+    text = read_units(text)
+    text = read_per(text)
+    text = read_roman_numerals(text)
     text = read_ordinals(text)
     text = read_ranges(text)
     text = read_fractions(text)

@@ -1,77 +1,31 @@
-"""The built-in abbreviation lexicon of Vietnamese administration and its whole-word expansion."""
+"""Whole-word expansion of abbreviations from the built-in lexicon and the editors' own.
+
+A few abbreviations have two readings told apart by the words that follow them ("BCH" is the Party's
+Ban Chấp hành, but the Ban Chỉ huy of the militia before "quân sự"); those are read from context first,
+unless the editors' lexicon gives the abbreviation a reading of its own.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 
-# Keys are matched whole-word and case-sensitively ("TT" is thông tư, "TTg" the Prime Minister).
-# Institutions keep their capitals; document types and common nouns are lower case, as in running text.
-BUILT_IN_LEXICON: Mapping[str, str] = {
-    # State bodies and the Party
-    "UBND": "Ủy ban nhân dân",
-    "HĐND": "Hội đồng nhân dân",
-    "BTTTT": "Bộ Thông tin và Truyền thông",
-    "TTg": "Thủ tướng Chính phủ",
-    "CP": "Chính phủ",
-    "TW": "trung ương",
-    "TƯ": "trung ương",
-    "BCH": "Ban chấp hành",
-    "BTV": "Ban thường vụ",
-    "UBKT": "Ủy ban kiểm tra",
-    "QH": "Quốc hội",
-    "UBTVQH": "Ủy ban Thường vụ Quốc hội",
-    "ĐBQH": "đại biểu Quốc hội",
-    "VP": "Văn phòng",
-    "BYT": "Bộ Y tế",
-    "SYT": "Sở Y tế",
-    "ĐCSVN": "Đảng Cộng sản Việt Nam",
-    # Mass organisations
-    "MTTQ": "Mặt trận Tổ quốc",
-    "UBMTTQ": "Ủy ban Mặt trận Tổ quốc",
-    "TNCS": "Thanh niên Cộng sản",
-    "LHPN": "Liên hiệp Phụ nữ",
-    "CCB": "Cựu chiến binh",
-    "HTX": "hợp tác xã",
-    # Security forces
-    "CAND": "Công an nhân dân",
-    "QĐND": "Quân đội nhân dân",
-    "CSGT": "cảnh sát giao thông",
-    # Document types (also the first part of document codes such as 485/BC-UBND)
-    "QĐ": "quyết định",
-    "TT": "thông tư",
-    "BC": "báo cáo",
-    "KH": "kế hoạch",
-    "NĐ": "nghị định",
-    "NQ": "nghị quyết",
-    "CT": "chỉ thị",
-    "TB": "thông báo",
-    "CV": "công văn",
-    "HD": "hướng dẫn",
-    "TTr": "tờ trình",
-    # Schools, insurance and campaigns commonly announced on commune radio
-    "THCS": "trung học cơ sở",
-    "THPT": "trung học phổ thông",
-    "GD&ĐT": "giáo dục và đào tạo",
-    "GDĐT": "giáo dục và đào tạo",
-    "PCCC": "phòng cháy chữa cháy",
-    "ATGT": "an toàn giao thông",
-    "ANTT": "an ninh trật tự",
-    "BHYT": "bảo hiểm y tế",
-    "BHXH": "bảo hiểm xã hội",
-    "NTM": "nông thôn mới",
-    "NN&PTNT": "nông nghiệp và phát triển nông thôn",
-    "PCTT": "phòng chống thiên tai",
-    "TKCN": "tìm kiếm cứu nạn",
-    "KT-XH": "kinh tế - xã hội",
-    # Places and currency
-    "TP.HCM": "Thành phố Hồ Chí Minh",
-    "TP": "thành phố",
-    "VN": "Việt Nam",
-    "VNĐ": "đồng",
-    "VND": "đồng",
-    "USD": "đô la Mỹ",
-}
+from .abbreviations import BUILT_IN_LEXICON, CODE_PARTS
+
+__all__ = ["BUILT_IN_LEXICON", "expand_abbreviations", "expand_code_part", "merged_lexicon"]
+
+# (abbreviation, what must follow it, reading). The following words are looked at, not consumed.
+_IN_CONTEXT = [
+    (
+        "BCH",
+        r"\s+(?:(?i:quân sự|QS|phòng|PCTT|PCCC|TKCN|biên phòng|bộ đội|chữa cháy|cứu hộ|cứu nạn|tiền phương"
+        r"|diễn tập|chiến dịch|đồn))",
+        "Ban Chỉ huy",
+    ),
+    # "ĐT" is đào tạo in GD&ĐT but the telephone in "ĐT: 0912..." and "ĐT 0219...".
+    ("ĐT", r"\s*(?::|\(?\d)", "điện thoại"),
+    ("ĐT", r"\s+(?:(?i:di động|cố định|bàn))", "điện thoại"),
+]
 
 
 def merged_lexicon(lexicon: Mapping[str, str] | None) -> dict[str, str]:
@@ -80,12 +34,27 @@ def merged_lexicon(lexicon: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def expand_code_part(part: str, lexicon: Mapping[str, str]) -> str:
-    """Expand one part of a document code (the "BC" of "BC-UBND"); unknown parts stay as written."""
-    return lexicon.get(part, part)
+    """Expand one part of a document code (the "BC" of "BC-UBND"); unknown parts stay as written.
+
+    Editors' entries win; then the parts that mean something else in codes (TT-BTC is the Ministry of
+    Finance, not a Ban Tổ chức); then the lexicon.
+    """
+    if part in lexicon and lexicon[part] != BUILT_IN_LEXICON.get(part):
+        return lexicon[part]
+    return CODE_PARTS.get(part) or lexicon.get(part, part)
+
+
+def _in_context(text: str, lexicon: Mapping[str, str]) -> str:
+    for key, following, reading in _IN_CONTEXT:
+        if lexicon.get(key, BUILT_IN_LEXICON.get(key)) != BUILT_IN_LEXICON.get(key):
+            continue  # the editors chose a reading: theirs applies everywhere
+        text = re.sub(rf"(?<![\w&.]){re.escape(key)}(?={following})", reading, text)
+    return text
 
 
 def expand_abbreviations(text: str, lexicon: Mapping[str, str]) -> str:
-    """Replace every whole-word occurrence of a lexicon key by its expansion."""
+    """Replace every whole-word occurrence of a lexicon key by its expansion, the context-read ones first."""
+    text = _in_context(text, lexicon)
     if not lexicon:
         return text
     # Longest keys first so "TP.HCM" wins over "TP" where both could start at the same place.

@@ -1,0 +1,40 @@
+"""What a reading still holds that the voice cannot say as Vietnamese: symbols and Latin letters.
+
+The rules and the lexicon turn numbers, units and known abbreviations into words; whatever is left as
+"°F", "TTYT", "BTS" or "Wi-Fi" will be spelled, guessed or skipped by the voice. Editors see these marked
+in the reading preview and can add them to the lexicon from there.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Letters Vietnamese spelling never uses; a word with one of them is a foreign word or a code.
+_FOREIGN_LETTERS = frozenset("fjwzFJWZ")
+# Punctuation the voice handles as pauses or ignores without harm.
+_HARMLESS = frozenset(".,;:!?…-–—()[]\"'“”‘’«»")
+_TOKEN = re.compile(r"\S+")
+_EDGE = ".,;:!?…()[]\"'“”‘’«»"
+
+
+def _unread(token: str) -> bool:
+    letters = [ch for ch in token if ch.isalpha()]
+    if any(ch in _FOREIGN_LETTERS for ch in token):
+        return True
+    if any(not (ch.isalnum() or ch in _HARMLESS) for ch in token):
+        return True  # a symbol: °, /, #, @, *, ², €, ...
+    if any(ch.isdigit() for ch in token):
+        return True  # a number no rule read (a code, a plate)
+    # Two capitals make an abbreviation ("BTS", "TTYT", "VNeID"). One capital alone is left unmarked: it is
+    # an initial ("Nguyễn Văn A") or a word ("Y tế"), which the voice says as the letter.
+    return sum(ch.isupper() for ch in letters) >= 2
+
+
+def unread_terms(reading: str) -> list[str]:
+    """The distinct words of a normalized reading left as symbols or Latin letters, in order of appearance."""
+    found: list[str] = []
+    for token in _TOKEN.findall(reading):
+        term = token.strip(_EDGE)
+        if term and _unread(term) and term not in found:
+            found.append(term)
+    return found

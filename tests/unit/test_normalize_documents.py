@@ -1,0 +1,45 @@
+"""Document numbers read once: the number, the year, the issuer, and the type only when not just said."""
+
+from __future__ import annotations
+
+import pytest
+
+from audio.normalize import normalize
+
+CASES = [
+    (
+        "Thực hiện Kế hoạch số 45/KH-UBND của UBND huyện.",
+        "Thực hiện Kế hoạch số bốn mươi lăm Ủy ban nhân dân của Ủy ban nhân dân huyện.",
+    ),
+    (
+        "Theo Quyết định số 1234/QĐ-UBND ngày 15/3/2024.",
+        "Theo Quyết định số một nghìn hai trăm ba mươi tư Ủy ban nhân dân ngày mười lăm tháng ba năm hai nghìn "
+        "không trăm hai mươi tư.",
+    ),
+    ("Thông báo số 12/TB-UBND.", "Thông báo số mười hai Ủy ban nhân dân."),
+    ("Công văn số 678/CV-UBND.", "Công văn số sáu trăm bảy mươi tám Ủy ban nhân dân."),
+    (
+        "Nghị định 168/2024/NĐ-CP về xử phạt.",
+        "Nghị định số một trăm sáu mươi tám năm hai nghìn không trăm hai mươi tư Chính phủ về xử phạt.",
+    ),
+    (
+        "Thông tư số 22/2023/TT-BTC.",
+        "Thông tư số hai mươi hai năm hai nghìn không trăm hai mươi ba Bộ Tài chính.",
+    ),
+    ("Chỉ thị 05/CT-TTg của Thủ tướng.", "Chỉ thị số năm Thủ tướng Chính phủ của Thủ tướng."),
+    ("Nghị quyết số 18-NQ/TW.", "Nghị quyết số mười tám trung ương."),
+    ("Chỉ thị 35-CT/TW về đại hội.", "Chỉ thị số ba mươi lăm trung ương về đại hội."),
+    ("Kết luận số 12-KL/TU.", "Kết luận số mười hai Tỉnh ủy."),
+    # the type is read when the text does not say it before
+    ("Căn cứ văn bản 45/KH-UBND.", "Căn cứ văn bản số bốn mươi lăm kế hoạch Ủy ban nhân dân."),
+    ("Xem 12/TB-UBND để biết thêm.", "Xem số mười hai thông báo Ủy ban nhân dân để biết thêm."),
+    ("Số 88/BC-HĐND.", "Số tám mươi tám báo cáo Hội đồng nhân dân."),
+    # a ratio of two grouped numbers keeps both numbers with "trên"
+    ("Đã thu 1.452/1.520 phiếu.", "Đã thu một nghìn bốn trăm năm mươi hai trên một nghìn năm trăm hai mươi phiếu."),
+    ("Kết quả 1.452/1.520.", "Kết quả một nghìn bốn trăm năm mươi hai trên một nghìn năm trăm hai mươi."),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), CASES)
+def test_document_numbers_do_not_repeat_the_type(written, spoken):
+    assert normalize(written) == spoken

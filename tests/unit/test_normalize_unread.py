@@ -1,0 +1,32 @@
+"""What the rules leave for the voice to spell: symbols, abbreviations in capitals, foreign letters."""
+
+from __future__ import annotations
+
+import pytest
+
+from audio.normalize import normalize, unread_terms
+
+CASES = [
+    ("Phủ sóng 1.880 trạm BTS.", ["BTS"]),
+    ("Điểm thi 8 + 2 điểm cộng.", ["+"]),
+    ("Giảm giá 10 € mỗi vé.", ["€"]),
+    ("Truy cập Wi-Fi miễn phí tại nhà văn hóa.", ["Wi-Fi"]),
+    ("Liên hệ qua email xa@example.vn hoặc Zalo.", ["xa@example.vn", "Zalo"]),
+    ("Tham gia nhóm #antoan trên mạng.", ["#antoan"]),
+    ("Đạt chuẩn ISO 9001 và WHO khuyến cáo.", ["ISO", "WHO"]),
+    ("TTYTX và UBX thông báo.", ["TTYTX", "UBX"]),
+    # fully read text leaves nothing; single capitals are initials or words and stay unmarked
+    ("Ngày 14-12, UBND xã họp; nhiệt độ 12-14°C, mưa 100-150mm.", []),
+    ("Ông Nguyễn Văn A đến Trạm Y tế.", []),
+    ("Gọi 113/114/115 hoặc 0912 345 678.", []),
+    ("Giá 52.000 đồng/kg, lãi suất 0,5%/tháng.", []),
+]
+
+
+@pytest.mark.parametrize(("written", "terms"), CASES)
+def test_unread_terms_are_what_the_rules_left(written, terms):
+    assert unread_terms(normalize(written)) == terms
+
+
+def test_each_unread_term_is_listed_once_in_order():
+    assert unread_terms("BTS, ABC; BTS và ABC.") == ["BTS", "ABC"]
