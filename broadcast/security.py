@@ -13,7 +13,7 @@ import secrets
 from werkzeug.security import check_password_hash, generate_password_hash
 
 TOKEN_BYTES = 32
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10  # with the common-password list (services.password_policy)
 
 
 def hash_password(password: str) -> str:

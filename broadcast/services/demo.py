@@ -18,7 +18,7 @@ from broadcast.i18n import _
 from broadcast.services import areas, items, placements, scheduling, slots, stations, users
 
 DEMO_TITLE = "Bản tin mẫu: phòng chống lũ quét"
-DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed by scripts/run; demo accounts only
+DEMO_PASSWORD = "truyenthanh-2026"  # noqa: S105 - printed by scripts/run; demo accounts only
 
 PROVINCES = (("Hà Giang", Structure.LEGACY), ("Tuyên Quang", Structure.CURRENT))
 TUYEN_QUANG = "08"

@@ -11,12 +11,12 @@ from broadcast.db.models import ApiToken, Area, Role, User, utcnow
 from broadcast.errors import Conflict, DomainError, InvalidInput, NotFound
 from broadcast.i18n import _l, format_time
 from broadcast.security import (
-    MIN_PASSWORD_LENGTH,
     check_password_timing_safe,
     hash_password,
     new_token,
     token_digest,
 )
+from broadcast.services import password_policy
 from broadcast.services.audit import record
 
 MAX_FAILED_LOGINS = 5
@@ -47,8 +47,7 @@ def create_user(session: Session, *, username: str, password: str, role: Role, s
     username = username.strip()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise InvalidInput(_l("A username is 1 to 64 characters without spaces."), field="username")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(_l("A password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH), field="password")
+    password_policy.check(password, username=username)
     if role is not Role.ADMIN and scope_area is None:
         raise InvalidInput(_l("Every role but admin needs a scope area."), field="scope")
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
@@ -90,6 +89,21 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     record(session, user, "user.login", "user", user.id)
     session.commit()
     return user
+
+
+def change_password(session: Session, user: User, *, current: str, new: str) -> None:
+    """The person's own change: the current password proves it is them, and the new one must pass the policy.
+    Every other session of theirs ends (the caller starts a new one for this browser)."""
+    if not check_password_timing_safe(user.password_hash, current):
+        raise InvalidInput(_l("The current password is wrong."), field="current_password")
+    if new == current:
+        raise InvalidInput(_l("The new password must differ from the current one."), field="new_password")
+    password_policy.check(new, username=user.username, field="new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_epoch += 1
+    record(session, user, "user.password", "user", user.id)
+    session.commit()
 
 
 def end_sessions(session: Session, user: User, *, actor: User | str, reason: str) -> None:

@@ -13,6 +13,7 @@ from broadcast.web import (
     feeds,
     helpers,
     ui,
+    ui_account,
     ui_emergencies,
     ui_items,
     ui_placements,
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     helpers.init_app(app)
     api.init_app(app)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(ui_account.bp)
     app.register_blueprint(ui_stations.bp)
     app.register_blueprint(ui_playlists.bp)
     app.register_blueprint(ui_items.bp)

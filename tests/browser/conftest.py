@@ -13,10 +13,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from broadcast.db.engine import Database
+from broadcast.services.demo import DEMO_PASSWORD
 from tests.services import CHROMIUM, free_port, need_tool
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-PASSWORD = "demo-2026"
+PASSWORD = DEMO_PASSWORD
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

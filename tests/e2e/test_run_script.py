@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from broadcast.services.demo import DEMO_PASSWORD
 from tests.services import free_port, port_open
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "scripts" / "run"
 FLASK = ROOT / ".venv" / "bin" / "flask"
-PASSWORD = "demo-2026"
+PASSWORD = DEMO_PASSWORD
 STATIONS = {"HG1-01", "HG1-02", "HG2-01", "DV-01"}
 START_LIMIT_S = 120
 AIRING_LIMIT_S = 150  # from health: render, compile, poll, download, then the 45 s lead and the bulletin itself

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from broadcast.services import stations, users
+from tests.conftest import DEMO_PASSWORD
 
 
-def _login(client, username="bientap", password="demo-2026"):
+def _login(client, username="bientap", password=DEMO_PASSWORD):
     response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.json
     return response.json["csrf_token"]

@@ -7,7 +7,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from broadcast.services import stations, users
-from tests.conftest import log_in
+from tests.conftest import DEMO_PASSWORD, log_in
 
 # What a station agent posts (stations/agent/server.py), each with a body valid for its route.
 STATION_POSTS = [
@@ -127,7 +127,7 @@ def test_basic_credentials_do_not_lift_csrf_from_a_session(seeded):
 
 def test_the_login_form_keeps_its_csrf_check_without_a_cookie(seeded):
     """No cookie yet, yet a forged login form is still refused (login CSRF): pages are never exempt."""
-    response = seeded.test_client().post("/login", data={"username": "vanhanh", "password": "demo-2026"})
+    response = seeded.test_client().post("/login", data={"username": "vanhanh", "password": DEMO_PASSWORD})
     assert response.status_code == 400
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from broadcast.db.models import Area, ItemClass, ItemStatus, Level, NewsItem, RenderState, Role, Structure
 from broadcast.services import areas, items, users
 from broadcast.web import ui_items
-from tests.conftest import csrf_from, log_in
+from tests.conftest import DEMO_PASSWORD, csrf_from, log_in
 from tests.services import need_tool
 
 SCRIPT = "<script>alert(1)</script>"
@@ -81,7 +81,7 @@ def add_user(app, username: str, role: Role, area: Area | str) -> None:
             area = areas.find_area(session, area, structure=Structure.CURRENT)
         else:
             area = session.get(Area, area.id)
-        users.create_user(session, username=username, password="demo-2026", role=role, scope_area=area)
+        users.create_user(session, username=username, password=DEMO_PASSWORD, role=role, scope_area=area)
 
 
 def legacy_ha_giang(app) -> Area:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from broadcast.db.models import Station
-from tests.conftest import csrf_from, log_in
+from tests.conftest import DEMO_PASSWORD, csrf_from, log_in
 
 
 def test_pages_need_a_login(client):
@@ -32,7 +32,7 @@ def test_empty_fields_are_named(client):
 
 
 def test_login_form_without_csrf_token_is_refused(client):
-    response = client.post("/login", data={"username": "bientap", "password": "demo-2026"})
+    response = client.post("/login", data={"username": "bientap", "password": DEMO_PASSWORD})
     assert response.status_code == 400
     assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
 
@@ -65,7 +65,7 @@ def test_another_area_is_forbidden_in_vietnamese(seeded, client):
 def test_next_parameter_cannot_leave_the_site(client):
     token = csrf_from(client.get("/login").data)
     response = client.post("/login?next=//evil.example/x",
-                           data={"username": "bientap", "password": "demo-2026", "csrf_token": token})
+                           data={"username": "bientap", "password": DEMO_PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/"
 
 

@@ -10,8 +10,9 @@ from broadcast.errors import Unauthenticated
 from broadcast.i18n import _l
 from broadcast.services import users
 from broadcast.web import sessions
+from broadcast.web.api.account_schemas import PasswordChangeSchema
 from broadcast.web.api.schemas import LoginSchema, SessionSchema, UserSchema
-from broadcast.web.auth import login_required, signed_in_user
+from broadcast.web.auth import authenticated_by_bearer, login_required, signed_in_user
 from broadcast.web.context import db
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sessions")
@@ -46,3 +47,16 @@ def logout():
 @login_required
 def me():
     return signed_in_user()
+
+
+@blp.route("/password", methods=["POST"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@login_required
+def change_password(body):
+    """Change your own password. Every session of yours ends; a cookie caller gets a new session cookie and
+    carries on (its CSRF token stays the same), a token caller keeps its token."""
+    user = signed_in_user()
+    users.change_password(db(), user, current=body["current_password"], new=body["new_password"])
+    if not authenticated_by_bearer():
+        sessions.begin(user)
