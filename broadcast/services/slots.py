@@ -165,6 +165,13 @@ def get_slot(session: Session, user: User, slot_id: int) -> Slot:
     return slot
 
 
+def require_readable(user: User, area: Area) -> None:
+    """Slots are read in the user's own subtree and at the areas above it, whose slots it inherits; another
+    commune's or district's are "outside your area" (403, as for its reports: areas are public, slots are not)."""
+    if not _is_ancestor_of_scope(user, area):
+        scope.require_area(user, area)
+
+
 def _is_ancestor_of_scope(user: User, area: Area) -> bool:
     """Province slots are visible (read-only) to the communes that inherit them."""
     return user.scope_area is not None and user.scope_area.path.startswith(area.path)

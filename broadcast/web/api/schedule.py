@@ -61,12 +61,14 @@ def _answer(answer: placing.PlacementAnswer) -> dict:
 @blp.response(200, SlotSchema(many=True))
 @login_required
 def list_slots(args):
-    """Slots that apply at an area or a station: inherited from above and its own."""
+    """Slots that apply at an area or a station: inherited from above and its own; for an area or station in
+    your scope, or an area above it."""
     if "station" in args:
         return slots.inherited_slots(db(), station=stations.get_station(db(), args["station"], signed_in_user()))
     area = areas.find_area(db(), args["area"]) if "area" in args else signed_in_user().scope_area
     if area is None:
         raise InvalidInput(_l("Say which area or station."), field="area")
+    slots.require_readable(signed_in_user(), area)
     return slots.inherited_slots(db(), area=area)
 
 
@@ -222,8 +224,9 @@ def _absolute(path: str) -> str:
 @blp.route("/areas/<code>/schedule.ics")
 @login_required
 def area_ics(code: str):
-    """The area's slots (its own and inherited) as an iCalendar feed."""
+    """The area's slots (its own and inherited) as an iCalendar feed; for an area in your scope or above it."""
     area = areas.find_area(db(), code)
+    slots.require_readable(signed_in_user(), area)
     # content_type, not mimetype: Flask adds "; charset=utf-8" to a text/* mimetype a second time.
     return Response(area_calendar(db(), area, settings().timezone), content_type="text/calendar; charset=utf-8")
 

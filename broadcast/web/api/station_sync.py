@@ -25,7 +25,7 @@ from broadcast.db.models import Station, StationManifest
 from broadcast.errors import Forbidden, NotFound, Unauthenticated
 from broadcast.i18n import _l
 from broadcast.security import token_digest
-from broadcast.services import asrun, commands, deliveries, exports
+from broadcast.services import asrun, audio_access, commands, deliveries, exports, publication
 from broadcast.storage import audio_store
 from broadcast.web.api.sync_schemas import (
     AckSchema,
@@ -42,7 +42,7 @@ from broadcast.web.api.sync_schemas import (
 from broadcast.web.api.system import MANIFEST_SCHEMA_URL
 from broadcast.web.auth import bearer_token, signed_in_user
 from broadcast.web.context import db, settings
-from broadcast.web.time import utc_now
+from broadcast.web.time import local_today, utc_now
 
 log = logging.getLogger(__name__)
 blp = Blueprint("station_sync", __name__, url_prefix="/api/v1", description="What stations fetch and report")
@@ -178,9 +178,10 @@ def manifest(code: str):
 @blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
 def audio(sha256: str):
     """One audio file by its sha256, also named ``<sha256>.mp3`` (players judge a link by its extension); Range
-    requests resume a broken download. A station may fetch only the files its current manifest names; a
-    signed-in user any file; anyone the one file of a signed link (``expires`` and ``signature`` in the query,
-    as an exported M3U8 playlist gives them) until the link expires."""
+    requests resume a broken download. A station may fetch only the files its current manifest names; anyone
+    the one file of a signed link (``expires`` and ``signature`` in the query, as an exported M3U8 playlist gives
+    them) until the link expires; a signed-in user the audio of items they may read, of what the stations in
+    their area play, and what is public (broadcast.services.audio_access). Any other digest is 404."""
     token = bearer_token()
     if token and token.startswith("st_"):
         station = pull_cache().station(token_digest(token), _load_station)
@@ -189,8 +190,10 @@ def audio(sha256: str):
         current, _ = _current(station)
         if sha256 not in current.audio and not commands.asks_for_audio(db(), station.id, sha256, utc_now()):
             raise NotFound(_l("This station's playlist names no audio %(sha256)s.", sha256=sha256))
-    elif not current_user.is_authenticated and not _signed_link(sha256):
-        signed_in_user()
+    elif not _signed_link(sha256):
+        window = publication.default_window(local_today(), settings().schedule_days)
+        if not audio_access.user_may_fetch(db(), signed_in_user(), sha256, window):
+            raise NotFound(_l("No audio has the digest %(sha256)s.", sha256=sha256))
     store = current_app.extensions.get("audio_store")
     if store is None:
         store = current_app.extensions["audio_store"] = audio_store(settings())
