@@ -17,7 +17,8 @@ WINDOW_MS = 10
 
 
 def trim_silence(
-    pcm: Pcm, *, threshold_dbfs: float = THRESHOLD_DBFS, keep_ms: int = KEEP_MS, window_ms: int = WINDOW_MS
+    pcm: Pcm, *, threshold_dbfs: float = THRESHOLD_DBFS, keep_ms: int = KEEP_MS, window_ms: int = WINDOW_MS,
+    lead_in_ms: int | None = None,
 ) -> Pcm:
     """Cut leading and trailing stretches whose level stays below `threshold_dbfs`, keeping `keep_ms` of each.
 
@@ -25,6 +26,9 @@ def trim_silence(
     so a hiss floor with occasional sample spikes still counts as silence. Done in numpy on the decoded
     samples rather than with pydub, which loops in Python over 16-bit slices; the cut falls on an exact sample.
     Raises InvalidAudio("silent") when nothing rises above the threshold.
+
+    ``lead_in_ms``, when given, replaces ``keep_ms`` before the first sound: the result starts with exactly that
+    much silence (the source's own, topped up with digital silence), as speech for outdoor horns needs.
     """
     window = max(1, round(pcm.rate * window_ms / 1000))
     power = np.max(np.square(pcm.samples, dtype=np.float64), axis=1) if pcm.frames else np.zeros(0)
@@ -33,7 +37,13 @@ def trim_silence(
     if loud.size == 0:
         raise InvalidAudio("silent", f"nothing louder than {threshold_dbfs} dBFS", threshold_dbfs=threshold_dbfs)
     keep = round(pcm.rate * keep_ms / 1000)
-    start = max(0, int(loud[0]) * window - keep)
+    lead = keep if lead_in_ms is None else round(pcm.rate * lead_in_ms / 1000)
+    first = int(loud[0]) * window
+    start = max(0, first - lead)
     end = min(pcm.frames, (int(loud[-1]) + 1) * window + keep)
     logger.debug("trimmed %d leading and %d trailing frames", start, pcm.frames - end)
-    return Pcm(pcm.samples[start:end], pcm.rate)
+    samples = pcm.samples[start:end]
+    if lead_in_ms is not None and first - start < lead:
+        padding = np.zeros((lead - (first - start), samples.shape[1]), dtype=samples.dtype)
+        samples = np.concatenate([padding, samples])
+    return Pcm(samples, pcm.rate)

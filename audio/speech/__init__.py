@@ -5,13 +5,14 @@ Engines: espeak-ng (offline), gTTS, edge-tts and a configurable HTTP provider, c
 :func:`build_engine`; :class:`SpeechRenderer` caches their output and falls back when one fails.
 """
 
-from audio.speech.base import SpeechEngine, SpeechError, VoiceSettings
+from audio.speech.base import LEAD_IN_MS, SpeechEngine, SpeechError, VoiceSettings
 from audio.speech.factory import ENGINE_NAMES, build_engine
 from audio.speech.renderer import RenderedSpeech, SpeechRenderer
 from audio.speech.sentences import chunk_text, split_sentences
 
 __all__ = [
     "ENGINE_NAMES",
+    "LEAD_IN_MS",
     "RenderedSpeech",
     "SpeechEngine",
     "SpeechError",

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from audio.rates import parse_hertz, parse_percent
 
+# Silence before the first syllable of every rendered item. Outdoor horns and their amplifiers take a moment to
+# open (relays, voice-activated gates), and without this they cut the first syllable of a bulletin.
+LEAD_IN_MS = 300
+
 
 class SpeechError(Exception):
     """An engine could not produce audio: network, timeout, bad response or a missing tool; the message says why."""
@@ -56,6 +60,9 @@ class SpeechEngine(ABC):
     name: str
     default_voice: str
     output_suffix: str
+    # What, besides the settings, decides how this engine reads (its pace for "+0%", its pauses): part of the
+    # cache key, so a change of the defaults is heard at once rather than after the cache is emptied.
+    reading_style: str = ""
 
     @abstractmethod
     def synthesize(self, text: str, settings: VoiceSettings, out_path: Path) -> None:

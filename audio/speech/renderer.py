@@ -31,10 +31,10 @@ class RenderedSpeech:
 class SpeechRenderer:
     """Cache + fallback in front of a primary engine.
 
-    Results are cached by sha256 of (engine name, voice, rate, volume, pitch, text), so the same text is never
-    rendered twice. When the primary engine fails the fallback engine reads the text and
-    :attr:`RenderedSpeech.warning` says so; the fallback's audio is cached under its own key, so the primary
-    is tried again next time. If both fail, SpeechError.
+    Results are cached by sha256 of (engine name, voice, rate, volume, pitch, text and the engine's reading
+    style), so the same text is never rendered twice. When the primary engine fails the fallback engine reads
+    the text and :attr:`RenderedSpeech.warning` says so; the fallback's audio is cached under its own key, so
+    the primary is tried again next time. If both fail, SpeechError.
     """
 
     def __init__(
@@ -55,6 +55,8 @@ class SpeechRenderer:
         """The hex sha256 naming the audio of ``text`` read by ``engine`` with ``settings``."""
         # JSON keeps the fields apart: no two different tuples can serialise to the same bytes.
         fields = [engine.name, settings.voice, settings.rate, settings.volume, settings.pitch, text]
+        if engine.reading_style:
+            fields.append(engine.reading_style)
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def cache_path(self, engine: SpeechEngine, text: str, settings: VoiceSettings) -> Path:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.processing import InvalidAudio, StationFormat, prepare, validate_upload
-from audio.speech import SpeechError, VoiceSettings
+from audio.speech import LEAD_IN_MS, SpeechError, VoiceSettings
 from broadcast.audio_setup import AudioTools
 from broadcast.db.models import (
     AudioAsset,
@@ -66,7 +66,8 @@ def render_item(session: Session, item: NewsItem, tools: AudioTools, *, actor: s
     text = items.reading_of(session, item.body)
     voice = VoiceSettings(voice=item.voice or tools.default_voice, rate=item.speaking_rate)
     renderer = tools.renderer
-    key_source = f"{renderer.cache_key(renderer.primary, text, voice)}|{_format_key(tools.station_format)}"
+    key_source = (f"{renderer.cache_key(renderer.primary, text, voice)}|{_format_key(tools.station_format)}"
+                  f"|lead{LEAD_IN_MS}")
     render_key = hashlib.sha256(key_source.encode()).hexdigest()
     asset = session.scalar(select(AudioAsset).where(AudioAsset.render_key == render_key))
     warning = None
@@ -83,7 +84,9 @@ def render_item(session: Session, item: NewsItem, tools: AudioTools, *, actor: s
         warning, engine = speech.warning, speech.engine
         tools.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=tools.work_dir) as work:
-            prepared = prepare(speech.path, tools.station_format, Path(work) / f"item{tools.station_format.suffix}")
+            # Speech starts with a lead-in silence so horns do not cut its first syllable.
+            prepared = prepare(speech.path, tools.station_format, Path(work) / f"item{tools.station_format.suffix}",
+                               lead_in_ms=LEAD_IN_MS)
             # Audio from a fallback voice is not filed under the primary's key: the primary is tried again.
             asset = _asset_for(session, tools, prepared.path, prepared.duration_ms, "tts",
                                None if warning else render_key)

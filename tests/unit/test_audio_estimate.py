@@ -37,17 +37,17 @@ def test_check_rate_refuses_extremes(value):
     ("text", "rate", "expected_ms"),
     [
         ("", "+0%", 0),
-        ("một hai ba bốn", "+0%", 900),  # 4 syllables x 0.225 s
-        ("một hai ba bốn.", "+0%", 1200),  # plus a sentence pause
-        ("một, hai; ba bốn.", "+0%", 1500),  # plus two short pauses
-        ("một hai ba bốn", "+50%", 600),
-        ("một hai ba bốn", "-50%", 1800),
+        ("một hai ba bốn", "+0%", 1360),  # 4 syllables x 0.265 s, plus the 0.3 s lead-in
+        ("một hai ba bốn.", "+0%", 2060),  # plus a sentence pause of 0.7 s
+        ("một, hai; ba bốn.", "+0%", 2460),  # plus two short pauses of 0.2 s
+        ("một hai ba bốn", "+50%", 1007),  # the rate scales the reading, not the lead-in
+        ("một hai ba bốn", "-50%", 2420),
     ],
 )
 def test_estimate(text, rate, expected_ms):
     assert estimate_duration_ms(text, rate) == expected_ms
 
 
-def test_other_engines_read_slower_than_espeak():
+def test_espeak_reads_at_the_newsreaders_pace_slower_than_the_other_engines_default():
     text = "người dân cần chủ động phòng chống lũ quét"
-    assert estimate_duration_ms(text, engine="edge") > estimate_duration_ms(text, engine="espeak")
+    assert estimate_duration_ms(text, engine="espeak") > estimate_duration_ms(text, engine="edge")

@@ -32,7 +32,7 @@ def test_malformed_settings_fail_where_they_are_made(kwargs):
 
 
 @pytest.mark.parametrize(
-    ("percent", "wpm"), [(0, 175), (20, 210), (-20, 140), (-60, 80), (-100, 80), (100, 350), (200, 450)]
+    ("percent", "wpm"), [(0, 145), (20, 174), (-20, 116), (-40, 87), (-50, 80), (-100, 80), (100, 290), (250, 450)]
 )
 def test_rate_becomes_words_per_minute_within_espeak_limits(percent, wpm):
     assert words_per_minute(percent) == wpm
