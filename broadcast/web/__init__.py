@@ -12,6 +12,7 @@ from broadcast.web import (
     auth,
     feeds,
     helpers,
+    security_headers,
     ui,
     ui_account,
     ui_emergencies,
@@ -27,6 +28,7 @@ from broadcast.web import (
 def init_app(app: Flask) -> None:
     auth.init_app(app)
     helpers.init_app(app)
+    security_headers.init_app(app)
     api.init_app(app)
     app.register_blueprint(ui.bp)
     app.register_blueprint(ui_account.bp)

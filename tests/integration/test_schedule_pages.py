@@ -88,7 +88,7 @@ def test_timeline_shows_local_times_fill_and_overflow(full, client):
     assert "06:00–06:10 · Buổi sáng" in page  # 23:00 UTC the day before, shown in local time
     assert "06:05:01" in page  # items' local start times
     assert "2 phút 10 giây" in page and "tl-over" in page  # the overflow in Vietnamese words
-    assert 'class="tl-overflow" style="width: 17.81%"' in page  # 130 of 730 s drawn red
+    assert 'class="tl-overflow" width="17.81%" x="68.63%"' in page  # 130 of 730 s drawn red
     # The slot rejects overflow: the last item is left out rather than aired past 06:10, and the page says so.
     assert "06:08:22" not in page and "Không phát trong buổi này: «Tin ba»." in page
     assert titles_in_order(page, ["Tin một", "Tin hai"]) == ["Tin một", "Tin hai"]
@@ -107,7 +107,7 @@ def test_underfilled_session_shows_free_time(seeded, client):
     client.set_cookie("lang", "en")
     page = text(client.get(PAGE))
     assert "1 min 30 s of 10 min" in page and "8 min 30 s free" in page and "over by" not in page
-    assert 'class="tl-used" style="width: 15.00%"' in page
+    assert 'class="tl-used" width="15.00%"' in page
 
 
 def test_moving_an_item_changes_the_order(three, client):
