@@ -158,6 +158,13 @@ class Settings(BaseSettings):
     # Send the session cookie over HTTPS only. Default: on, unless the service listens on this machine alone
     # (127.0.0.1, localhost), where there is no HTTPS; behind a TLS proxy it must stay on.
     session_cookie_secure: bool | None = None
+    # Login throttling (broadcast.web.login_throttle), in the "N per period" notation of the limits library
+    # ("5 per 15 minutes", several separated by ";"): every attempt from one client address; attempts on one
+    # account from one address (cleared by a successful login); attempts on one account from all addresses,
+    # beyond which each address gets only its first attempt checked. Nothing ever locks the right password out.
+    login_limit_per_address: str = "30 per minute;300 per hour"
+    login_limit_per_account_address: str = "5 per 15 minutes"
+    login_limit_per_account: str = "30 per hour"
     sql_echo: bool = False
 
     @classmethod
@@ -191,6 +198,17 @@ class Settings(BaseSettings):
         from broadcast.channels.outbound import parse_networks
 
         parse_networks(value)  # raises ValueError naming the bad part
+        return value
+
+    @field_validator("login_limit_per_address", "login_limit_per_account_address", "login_limit_per_account")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit; write it as '5 per 15 minutes'") from None
         return value
 
     @field_validator("database_url")

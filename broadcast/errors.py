@@ -97,7 +97,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
         errors = {error.field: [str(error.message)]} if error.field else None
-        return error_response(error.status, error.code, str(error.message), errors=errors, details=error.details)
+        return error_response(error.status, error.code, str(error.message), errors=errors, details=error.details,
+                              headers=getattr(error, "headers", None))
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import ApiToken, Area, Role, User, utcnow
-from broadcast.errors import Conflict, DomainError, InvalidInput, NotFound
-from broadcast.i18n import _l, format_time
+from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.i18n import _l
 from broadcast.security import (
     check_password_timing_safe,
     hash_password,
@@ -18,19 +18,6 @@ from broadcast.security import (
 )
 from broadcast.services import password_policy
 from broadcast.services.audit import record
-
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-
-
-class AccountLocked(DomainError):
-    status = 429
-    code = "locked"
-
-    def __init__(self, until: datetime):
-        super().__init__(_l("Too many wrong passwords. The account is locked until %(time)s; try again then.",
-                            time=format_time(until, "HH:mm")))
-        self.until = until
 
 
 def parse_role(value: str) -> Role:
@@ -65,26 +52,14 @@ def create_user(session: Session, *, username: str, password: str, role: Role, s
 def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User | None:
     """The active user with these credentials, else None (the same time is spent either way).
 
-    After MAX_FAILED_LOGINS wrong passwords in a row the account is locked for LOCKOUT, so a password
-    cannot be guessed from the internet; during the lock even the right password raises AccountLocked.
+    Guessing is slowed by the web layer's throttle (broadcast.web.login_throttle), which never locks an
+    account: a lock that anyone can set by failing on purpose would let them block the people who must log in.
     """
     now = now or utcnow()
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     ok = check_password_timing_safe(user.password_hash if user else None, password)
-    if user is None or not user.active:
+    if user is None or not user.active or not ok:
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
-    if not ok:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
-            record(session, "system", "user.locked", "user", user.id, {"until": user.locked_until.isoformat()})
-        session.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
     record(session, user, "user.login", "user", user.id)
     session.commit()

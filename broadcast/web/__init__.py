@@ -12,6 +12,7 @@ from broadcast.web import (
     auth,
     feeds,
     helpers,
+    login_throttle,
     security_headers,
     ui,
     ui_account,
@@ -27,6 +28,7 @@ from broadcast.web import (
 
 def init_app(app: Flask) -> None:
     auth.init_app(app)
+    login_throttle.init_app(app)
     helpers.init_app(app)
     security_headers.init_app(app)
     api.init_app(app)

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired
 from broadcast.db.models import Area
 from broadcast.i18n import LOCALES, _, _l
 from broadcast.services import area_overview, areas, scope, users
-from broadcast.web import sessions
+from broadcast.web import login_throttle, sessions
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.helpers import status_label
@@ -45,11 +45,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = users.authenticate(db(), form.username.data, form.password.data)
-        except users.AccountLocked as locked:
-            form.password.errors.append(str(locked.message))
-            return render_template("login.html", form=form), locked.status
+            login_throttle.admit(form.username.data)
+        except login_throttle.LoginThrottled as throttled:
+            form.password.errors.append(str(throttled.message))
+            return render_template("login.html", form=form), throttled.status, throttled.headers
+        user = users.authenticate(db(), form.username.data, form.password.data)
         if user is not None:
+            login_throttle.succeeded(form.username.data)
             sessions.begin(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong username or password."))

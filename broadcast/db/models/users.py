@@ -32,9 +32,6 @@ class User(Timestamped, Base):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[datetime | None]
-    # Repeated wrong passwords lock the account for a while (see services.users.authenticate).
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None]
     # Every session cookie carries the epoch it was issued under; raising it (logout, deactivation, a new
     # password) ends all of this user's sessions at once, copied cookies included (broadcast.web.sessions).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from broadcast.errors import Unauthenticated
 from broadcast.i18n import _l
 from broadcast.services import users
-from broadcast.web import sessions
+from broadcast.web import login_throttle, sessions
 from broadcast.web.api.account_schemas import PasswordChangeSchema
 from broadcast.web.api.schemas import LoginSchema, SessionSchema, UserSchema
 from broadcast.web.auth import authenticated_by_bearer, login_required, signed_in_user
@@ -23,9 +23,14 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sessio
 @blp.response(200, SessionSchema)
 @blp.doc(security=[])
 def login(credentials):
+    """Log in with a session cookie. Too many attempts from one address, or on one account, are answered 429
+    with ``details.retry_after_s`` and a Retry-After header, the same for every name (see
+    broadcast.web.login_throttle); the right password from an address that is not guessing still gets in."""
+    login_throttle.admit(credentials["username"])
     user = users.authenticate(db(), credentials["username"], credentials["password"])
     if user is None:
         raise Unauthenticated(_l("Wrong username or password."))
+    login_throttle.succeeded(credentials["username"])
     sessions.begin(user)
     return {"user": user, "csrf_token": generate_csrf()}
 

@@ -1,4 +1,4 @@
-"""accounts: session epochs, forced password change, named expiring tokens, station token overlap
+"""accounts: session epochs, forced password change, named expiring tokens, station token overlap; no lockout
 
 Revision ID: 0011
 Revises: 0010
@@ -21,6 +21,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+        # Logins are throttled, never locked (broadcast.web.login_throttle): the lockout columns go.
+        batch_op.drop_column('locked_until')
+        batch_op.drop_column('failed_logins')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prefix', sa.String(length=16), server_default='', nullable=False))
         batch_op.add_column(sa.Column('expires_at', broadcast.db.types.UTCDateTime(timezone=True), nullable=True))
@@ -45,3 +48,5 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('must_change_password')
         batch_op.drop_column('session_epoch')
+        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('locked_until', broadcast.db.types.UTCDateTime(timezone=True), nullable=True))
