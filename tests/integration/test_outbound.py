@@ -9,11 +9,13 @@ is read aloud instead, nothing fetched. Listed in OUTBOUND_ALLOW_NETWORKS, it is
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from broadcast.audio_setup import audio_tools
@@ -243,3 +245,45 @@ def test_a_redirect_to_an_internal_address_is_refused(tmp_path, internal):
 def test_only_http_and_https_are_fetched(tmp_path):
     with pytest.raises(OSError, match="not an http"):
         outbound.download("file:///etc/passwd", tmp_path / "x", outbound.PUBLIC_ONLY, max_bytes=10, timeout_s=1)
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the name ``localhost`` (not for 127.0.0.1), and its key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(hours=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_to_a_pinned_address_still_checks_the_certificate_against_the_name(tmp_path):
+    """The connection goes to the checked 127.0.0.1, yet TLS names ``localhost`` (SNI) and verifies the
+    certificate for it, and the Host header is the URL's."""
+    cert, key = _certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = StandInServer(lambda request: Reply(status=200, body=request.headers.get("Host", "").encode()),
+                           tls=context)
+    with server:
+        port = int(server.url.rsplit(":", 1)[1])
+        policy = outbound.OutboundPolicy.from_text("127.0.0.1/32")
+        with outbound.session(policy) as sender:
+            answer = sender.get(f"https://localhost:{port}/", verify=str(cert), timeout=5)
+            assert answer.status_code == 200 and answer.text == f"localhost:{port}"
+            # The same server by its address: the certificate does not name 127.0.0.1, so TLS refuses it.
+            with pytest.raises(requests.exceptions.SSLError):
+                sender.get(f"https://127.0.0.1:{port}/", verify=str(cert), timeout=5)

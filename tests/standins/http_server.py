@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,9 +38,11 @@ class StandInServer:
     of a client timeout does not wait for the server's sleep.
     """
 
-    def __init__(self, respond: Callable[[Request], Reply], *, host: str = "127.0.0.1"):
+    def __init__(self, respond: Callable[[Request], Reply], *, host: str = "127.0.0.1",
+                 tls: ssl.SSLContext | None = None):
         self.respond = respond
         self.host = host
+        self.tls = tls  # a server context: HTTPS instead of HTTP
         self.requests: list[Request] = []
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -49,7 +52,7 @@ class StandInServer:
     def url(self) -> str:
         assert self._server is not None, "start the stand-in first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> StandInServer:
         stand_in = self
@@ -81,6 +84,8 @@ class StandInServer:
                 pass
 
         self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="http-stand-in", daemon=True
