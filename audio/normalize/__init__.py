@@ -26,9 +26,17 @@ from .quantities import read_fractions, read_money, read_ordinals, read_percent_
 from .roman import read_roman_numerals
 from .tones import normalize_tones
 from .units import read_per, read_units
-from .unread import unread_terms
+from .unread import mark_unread, unread_terms
 
-__all__ = ["BUILT_IN_LEXICON", "normalize", "normalize_tones", "read_integer", "read_number", "unread_terms"]
+__all__ = [
+    "BUILT_IN_LEXICON",
+    "mark_unread",
+    "normalize",
+    "normalize_tones",
+    "read_integer",
+    "read_number",
+    "unread_terms",
+]
 
 _SYMBOLS = {"&": " và "}
 _SPACES = re.compile(r"[ \t\u00a0]+")

@@ -38,3 +38,25 @@ def unread_terms(reading: str) -> list[str]:
         if term and _unread(term) and term not in found:
             found.append(term)
     return found
+
+
+def mark_unread(reading: str) -> list[tuple[str, bool]]:
+    """The reading cut into pieces, each with whether it is an unread term: what the preview highlights.
+
+    Joining the pieces gives the reading back unchanged; punctuation around a term stays outside its mark.
+    """
+    pieces: list[tuple[str, bool]] = []
+    plain_from = 0
+    for match in _TOKEN.finditer(reading):
+        token = match.group()
+        term = token.strip(_EDGE)
+        if not term or not _unread(term):
+            continue
+        start = match.start() + token.index(term)
+        if start > plain_from:
+            pieces.append((reading[plain_from:start], False))
+        pieces.append((term, True))
+        plain_from = start + len(term)
+    if plain_from < len(reading):
+        pieces.append((reading[plain_from:], False))
+    return pieces

@@ -9,14 +9,58 @@
     return hours ? hours + ":" + String(mm).padStart(2, "0") + ":" + ss : mm + ":" + ss;
   }
 
+  // The reading with what the rules left as symbols or Latin letters marked, as the server renders it.
+  function showReading(reading, text, unread) {
+    var edges = ".,;:!?…()[]\"'“”‘’«»", wanted = {};
+    unread.forEach(function (term) { wanted[term] = true; });
+    reading.textContent = "";
+    if (!text) { reading.textContent = "—"; return; }
+    text.split(/(\s+)/).forEach(function (token) {
+      var start = 0, end = token.length;
+      while (start < end && edges.indexOf(token[start]) >= 0) { start++; }
+      while (end > start && edges.indexOf(token[end - 1]) >= 0) { end--; }
+      var term = token.slice(start, end);
+      if (!term || !wanted[term]) { reading.appendChild(document.createTextNode(token)); return; }
+      var mark = document.createElement("mark");
+      mark.className = "unread";
+      mark.textContent = term;
+      reading.appendChild(document.createTextNode(token.slice(0, start)));
+      reading.appendChild(mark);
+      reading.appendChild(document.createTextNode(token.slice(end)));
+    });
+  }
+
+  // One "add to the lexicon" form per unread term, cloned from the page's own template of it.
+  function showUnread(unread) {
+    var box = document.getElementById("item-unread"), list = document.getElementById("unread-terms"),
+        template = document.getElementById("unread-term-form");
+    if (!box || !list) { return; }
+    list.textContent = "";
+    unread.forEach(function (term) {
+      var item = document.createElement("li");
+      if (template) {
+        item.appendChild(template.content.cloneNode(true));
+        item.querySelector("input[name=term]").value = term;
+        item.querySelector("mark").textContent = term;
+      } else {
+        var mark = document.createElement("mark");
+        mark.className = "unread";
+        mark.textContent = term;
+        item.appendChild(mark);
+      }
+      list.appendChild(item);
+    });
+    box.hidden = unread.length === 0;
+  }
+
   function liveReading(form) {
     var body = form.querySelector("#body"), estimate = document.getElementById("item-estimate"),
         reading = document.getElementById("item-reading"), token = form.querySelector("input[name=csrf_token]");
-    if (!body || !estimate || !reading || !token || body.matches(":disabled")) { return; }
+    if (!body || !estimate || !reading || !token) { return null; }
     var timer = null, asked = 0;
     function ask() {
       var text = body.value, number = ++asked;
-      if (!text.trim()) { estimate.textContent = "—"; reading.textContent = "—"; return; }
+      if (!text.trim()) { estimate.textContent = "—"; reading.textContent = "—"; showUnread([]); return; }
       fetch(form.dataset.readingUrl, {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRFToken": token.value},
@@ -26,13 +70,37 @@
       }).then(function (result) {
         if (result && number === asked) {  // an older answer arriving late must not replace a newer one
           estimate.textContent = clock(result.estimated_duration_ms);
-          reading.textContent = result.text || "—";
+          showReading(reading, result.text || "", result.unread || []);
+          showUnread(result.unread || []);
         }
       }).catch(function () { /* offline for a moment: the page still updates on save */ });
     }
-    body.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(ask, 600);
+    if (!body.matches(":disabled")) {
+      body.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(ask, 600);
+      });
+    }
+    return ask;
+  }
+
+  // "Add to the lexicon" without leaving the page (and losing unsaved typing): the lexicon API, then the reading
+  // is asked again. Without this script the form posts to the page route, which saves and comes back.
+  function lexiconForms(token, reread) {
+    var list = document.getElementById("unread-terms");
+    if (!list || !token) { return; }
+    list.addEventListener("submit", function (event) {
+      var form = event.target, term = form.querySelector("input[name=term]").value,
+          spoken = form.querySelector("input[name=reading]").value;
+      if (!form.dataset.lexiconUrl || !spoken.trim()) { return; }
+      event.preventDefault();
+      fetch(form.dataset.lexiconUrl.replace("TERM", encodeURIComponent(term)), {
+        method: "PUT", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": token.value},
+        body: JSON.stringify({reading: spoken})
+      }).then(function (answer) {
+        if (answer.ok && reread) { reread(); } else if (!answer.ok) { form.submit(); }
+      }).catch(function () { form.submit(); });
     });
   }
 
@@ -55,7 +123,7 @@
 
   var form = document.querySelector("form.item-form[data-reading-url]");
   if (form) {
-    liveReading(form);
+    lexiconForms(form.querySelector("input[name=csrf_token]"), liveReading(form));
     form.addEventListener("input", function () { edited = true; });
   }
   var badge = document.querySelector("[data-render-wait]");

@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from audio.normalize import mark_unread, unread_terms
 from broadcast.db.models import ContentSource, ItemClass, ItemStatus, NewsItem, RenderState, Role, User
 from broadcast.errors import Conflict, InvalidInput
 from broadcast.i18n import _
-from broadcast.services import items, scope
+from broadcast.services import items, lexicon, scope
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.item_forms import CLASS_LABELS, ItemForm
@@ -25,6 +26,7 @@ PAGE_SIZE = 25
 NAV_ROLES = (Role.EDITOR, Role.APPROVER)  # admins always; operators reach their commune's items from /items
 EDITABLE = {ItemStatus.DRAFT, ItemStatus.SUBMITTED, ItemStatus.APPROVED, ItemStatus.REJECTED}
 SUBMITTABLE = {ItemStatus.DRAFT, ItemStatus.REJECTED}
+LEXICON_EDITORS = (Role.EDITOR, Role.APPROVER)
 
 
 def may_author(user: User) -> bool:
@@ -135,6 +137,8 @@ def _editor(user: User, item: NewsItem | None, form: ItemForm, *, reject_error: 
     editable = may_author(user) and (item is None or item.status in EDITABLE)
     return render_template(
         "items/edit.html", item=item, form=form, reading=reading, estimate_ms=estimate_ms, spoken=spoken,
+        reading_pieces=mark_unread(reading), unread=unread_terms(reading),
+        may_edit_lexicon=scope.has_role(user, *LEXICON_EDITORS),
         editable=editable, may_submit=editable and (item is None or item.status in SUBMITTABLE),
         may_decide=item is not None and item.status is ItemStatus.SUBMITTED and may_approve(user),
         reject_error=reject_error, reason=reason)
@@ -180,6 +184,23 @@ def reject_item(item_id: int):
     else:
         flash(_("Turned down: %(title)s. The author sees your reason.", title=item.title), "info")
     return redirect(_back(item))
+
+
+@bp.route("/items/lexicon", methods=["POST"])
+@role_required(*LEXICON_EDITORS)
+def add_to_lexicon():
+    """"Add to the lexicon" from the reading preview: how a term the rules left unread is to be said."""
+    user = signed_in_user()
+    term, reading = (request.form.get("term") or "").strip(), request.form.get("reading") or ""
+    item_id = request.form.get("item_id", type=int)
+    try:
+        lexicon.set_entry(db(), user, term, reading, _("Added from the reading preview"))
+    except InvalidInput as error:
+        db().rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("From now on %(term)s is read “%(reading)s”.", term=term, reading=" ".join(reading.split())), "info")
+    return redirect(url_for(".edit_item", item_id=item_id) if item_id else url_for(".new_item"))
 
 
 @bp.route("/items/approvals")

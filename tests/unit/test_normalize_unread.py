@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audio.normalize import normalize, unread_terms
+from audio.normalize import mark_unread, normalize, unread_terms
 
 CASES = [
     ("Phủ sóng 1.880 trạm BTS.", ["BTS"]),
@@ -30,3 +30,18 @@ def test_unread_terms_are_what_the_rules_left(written, terms):
 
 def test_each_unread_term_is_listed_once_in_order():
     assert unread_terms("BTS, ABC; BTS và ABC.") == ["BTS", "ABC"]
+
+
+@pytest.mark.parametrize(
+    ("reading", "pieces"),
+    [
+        ("trạm BTS.", [("trạm ", False), ("BTS", True), (".", False)]),
+        ("(TTYT) và BTS", [("(", False), ("TTYT", True), (") và ", False), ("BTS", True)]),
+        ("không có gì", [("không có gì", False)]),
+        ("", []),
+        ("BTS", [("BTS", True)]),
+    ],
+)
+def test_the_preview_marks_unread_terms_and_keeps_the_rest(reading, pieces):
+    assert mark_unread(reading) == pieces
+    assert "".join(text for text, _ in pieces) == reading

@@ -87,6 +87,9 @@ class ReadingRequestSchema(ma.Schema):
 class ReadingSchema(ma.Schema):
     text = ma.fields.String(metadata={"description": "exactly what the voice will read"})
     estimated_duration_ms = ma.fields.Integer()
+    unread = ma.fields.List(ma.fields.String(), metadata={
+        "description": "words of the reading left as symbols or Latin letters (e.g. °F, BTS), each once: the voice "
+                       "will spell or skip them; add them to the lexicon to have them read"})
 
 
 class RecordingSchema(ma.Schema):

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import send_file
 from flask_smorest import Blueprint
 
+from audio.normalize import unread_terms
 from broadcast.db.models import Level, Role
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _l
@@ -107,7 +108,8 @@ def reject_item(data, item_id: int):
 def item_reading(item_id: int):
     """Exactly what the voice will read for this item, and how long it should take."""
     item = items.get_item(db(), signed_in_user(), item_id)
-    return {"text": items.reading_of(db(), item.body), "estimated_duration_ms": item.estimated_duration_ms or 0}
+    text = items.reading_of(db(), item.body)
+    return {"text": text, "estimated_duration_ms": item.estimated_duration_ms or 0, "unread": unread_terms(text)}
 
 
 @blp.route("/reading", methods=["POST"])
@@ -125,7 +127,8 @@ def reading(data):
         raise InvalidInput(_l("The speaking rate is a change such as +10% or -20%, between -50% and +100%."),
                            field="rate") from None
     text = items.reading_of(db(), data["text"])
-    return {"text": text, "estimated_duration_ms": estimate_duration_ms(text, rate, settings().tts_engine)}
+    return {"text": text, "estimated_duration_ms": estimate_duration_ms(text, rate, settings().tts_engine),
+            "unread": unread_terms(text)}
 
 
 @blp.route("/items/<int:item_id>/recording", methods=["POST"])
