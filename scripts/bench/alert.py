@@ -1,7 +1,8 @@
 """Benchmark: an emergency broadcast reaching 1,000 stations over MQTT, against one plain publish.
 
-The service runs under gunicorn as scripts/run starts it (2 workers, 4 threads each), on a SQLite instance with
-the demo data and 1,000 pull stations in Tuyên Quang, with MQTT_URL pointing at the local Mosquitto. 1,000
+The service runs under gunicorn as scripts/run starts it (two gevent workers, scripts/lib/gunicorn.conf.py), on
+a SQLite instance with the demo data and 1,000 pull stations in Tuyên Quang, with MQTT_URL pointing at the
+local Mosquitto. 1,000
 simulated stations subscribe (QoS 1) to their own command topic ``<prefix>/<code>/commands`` and to one shared
 topic, spread over a few subscriber processes that each run their clients on one event loop (paho's external
 loop), as an agent would listen.
@@ -167,7 +168,8 @@ def main() -> None:
         env = {**os.environ, "INSTANCE_PATH": str(instance), "MQTT_URL": f"mqtt://{BROKER[0]}:{BROKER[1]}",
                "MQTT_TOPIC_PREFIX": prefix}
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "scripts" / "lib" / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{port}",
              "--log-level", "warning", "broadcast:create_app()"], cwd=ROOT, env=env, start_new_session=True)
         codes = built["codes"]
         share = -(-len(codes) // PROCESSES)

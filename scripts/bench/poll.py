@@ -1,7 +1,8 @@
 """Benchmark: many stations polling their manifests with If-None-Match, against a trivial endpoint.
 
-The service runs under gunicorn as scripts/run starts it (2 workers, 4 threads each) on a SQLite instance
-with 200 stations (each its own token and compiled manifest). Each simulated station is an aiohttp task
+The service runs under gunicorn as scripts/run starts it (two gevent workers, scripts/lib/gunicorn.conf.py)
+on a SQLite instance with 200 stations (each its own token and compiled manifest). Each simulated station is
+an aiohttp task
 that keeps its connection and polls in a loop: ``GET /api/v1/stations/<code>/manifest`` with its ETag,
 answered 304 from the worker's memory. In the same run, the same load on ``GET /api/v1/ping`` (no
 database, no auth) is the floor.
@@ -112,7 +113,8 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "INSTANCE_PATH": str(instance)}
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "scripts" / "lib" / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{port}",
              "--log-level", "warning", "broadcast:create_app()"], cwd=ROOT, env=env, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
