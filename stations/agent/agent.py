@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 ASRUN_NAME = "asrun.sqlite3"
 RETRY_S = 30.0  # the longest a failed report or command poll waits before trying again
 MISSING_ENDPOINT_S = 300.0  # a server without the commands endpoint is asked again this rarely
+# While MQTT carries commands, the HTTP command endpoint is only swept this often, for what MQTT missed; the
+# long poll (and its held connection on the server) is for when MQTT is down or not configured.
+MQTT_SWEEP_S = 300.0
 EARLY_ANSWER_S = 1.0  # a long poll answered with nothing sooner than this is not repeated sooner than this
 CLOCK_SKEW_WARN_S = 30.0
 INBOX_COMMANDS_S = 1.0  # how often the inbox is looked at for pushed commands (an emergency waits this long)
@@ -239,6 +242,12 @@ class Agent:
         while not self._stop.is_set():
             try:
                 self.commands.retry_acks()
+                if self._mqtt is not None and self._mqtt.listening.is_set():
+                    for raw in self.client.poll_commands(0):
+                        self.commands.handle(raw)
+                    failures = 0
+                    self._wait_while_mqtt_listens(MQTT_SWEEP_S)
+                    continue
                 asked = time.monotonic()
                 found = self.client.poll_commands(self.config.commands_wait_s)
                 for raw in found:
@@ -258,6 +267,13 @@ class Agent:
                 log.exception("command handling failed")
                 delay = RETRY_S
             self._stop.wait(delay)
+
+    def _wait_while_mqtt_listens(self, seconds: float) -> None:
+        """Up to ``seconds``, ending early when the agent stops or MQTT drops (the long poll takes over)."""
+        deadline = time.monotonic() + seconds
+        while (not self._stop.is_set() and self._mqtt is not None and self._mqtt.listening.is_set()
+               and time.monotonic() < deadline):
+            self._stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def take_inbox_commands(self) -> int:
         """Act on the ``commands/*.json`` files an SSH push left in the inbox (each is removed once handled)."""

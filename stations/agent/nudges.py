@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,8 @@ class MqttListener:
         self.on_command = on_command
         self.client_id = client_id or f"radio-agent-{station}"
         self._client = None
+        # Set while subscribed: commands then arrive here at once, and the agent stops long-polling for them.
+        self.listening = threading.Event()
 
     def start(self) -> None:
         import paho.mqtt.client as paho  # only stations with a broker need paho at all
@@ -45,6 +48,7 @@ class MqttListener:
         if parts.username:
             client.username_pw_set(parts.username, parts.password)
         client.on_connect = self._connected
+        client.on_disconnect = self._disconnected
         client.on_message = self._message
         client.reconnect_delay_set(1, 60)
         client.connect_async(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883), keepalive=60)
@@ -52,6 +56,7 @@ class MqttListener:
         self._client = client
 
     def stop(self) -> None:
+        self.listening.clear()
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
@@ -63,6 +68,11 @@ class MqttListener:
             return
         client.subscribe([(self.manifest_topic, 1), (self.commands_topic, 1)])
         log.info("MQTT: listening on %s and %s", self.manifest_topic, self.commands_topic)
+        self.listening.set()
+
+    def _disconnected(self, _client, _userdata, _flags, reason_code, _properties=None) -> None:
+        self.listening.clear()
+        log.warning("MQTT: disconnected (%s); commands come by the HTTP long poll until it is back", reason_code)
 
     def _message(self, _client, _userdata, message) -> None:
         if not message.payload:
