@@ -146,7 +146,7 @@ def import_cap(session: Session, data: bytes, *, now: datetime, policy: CapPolic
     session.flush()
     record(session, actor, "emergency.cap_import", "emergency", broadcast.id,
            {"identifier": alert.identifier, "status": alert.status, "msg_type": alert.msg_type,
-            "stations": len(plan.stations), "risk_level": plan.risk_level})
+            "stations": len(plan.stations), "risk_level": plan.risk_level, **_noted(warnings)})
     result = ImportResult("updated" if alert.msg_type == "Update" else "created", plan, broadcast=broadcast,
                           item=item, warnings=warnings)
     for old in referenced:
@@ -241,6 +241,11 @@ def _item(session: Session, alert: CapAlert, info: CapInfo, item_class: ItemClas
     return item, warnings
 
 
+def _noted(warnings: list[str]) -> dict:
+    """The warnings for the audit record (a refused or failed audio link), kept with the import itself."""
+    return {"warnings": warnings} if warnings else {}
+
+
 def _resource_audio(session: Session, uri: str, tools: AudioTools, fetch: Fetch) -> AudioAsset:
     """Our own file when the URI names one we hold (an alert we exported), else a checked download."""
     name = uri.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0]
@@ -263,6 +268,7 @@ def _bulletin(session: Session, plan: ImportPlan, info: CapInfo, actor: str, too
     item.submitted_at = now
     item.valid_until = info.expires.date() if info.expires else None
     record(session, actor, "item.cap_import", "item", item.id,
-           {"identifier": plan.alert.identifier, "class": plan.item_class, "status": plan.alert.status})
+           {"identifier": plan.alert.identifier, "class": plan.item_class, "status": plan.alert.status,
+            **_noted(warnings)})
     session.commit()
     return ImportResult("bulletin", plan, item=item, warnings=warnings)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from broadcast.audio_setup import audio_tools
 from broadcast.channels import outbound
-from broadcast.db.models import ContentSource, EmergencyBroadcast, Webhook, WebhookDelivery
+from broadcast.db.models import AuditLog, ContentSource, EmergencyBroadcast, Webhook, WebhookDelivery
 from broadcast.services import areas, items, placements, rendering, slots, users, webhooks
 from tests.audio_fixtures import tone
 from tests.services import need_tool
@@ -197,6 +197,8 @@ def test_a_cap_alerts_audio_on_an_internal_address_is_not_fetched_and_the_alert_
     with world["database"].sessions() as session:
         broadcast = session.get(EmergencyBroadcast, answer.json["broadcast"])
         assert broadcast.item.content_source is ContentSource.SPEECH and broadcast.item.audio_asset is not None
+        audit = session.scalar(select(AuditLog).where(AuditLog.action == "emergency.cap_import"))
+        assert audit.details["warnings"] == [warning]  # the problem stays on record with the import
 
 
 def test_a_cap_alerts_audio_on_an_allowed_network_is_fetched(world, audio_server):
