@@ -23,7 +23,7 @@ from .numbers import read_integer, read_number, spell_numbers
 from .phones import read_phone_numbers
 from .prefixes import read_prefixes
 from .quantities import read_fractions, read_money, read_ordinals, read_percent_signs, read_ranges
-from .roman import read_roman_numerals
+from .roman import read_quarters, read_roman_numerals
 from .tones import normalize_tones
 from .units import read_per, read_units
 from .unread import mark_unread, unread_terms
@@ -55,6 +55,7 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
     text = read_document_numbers(text, words)
     text = read_phone_numbers(text)
     text = read_counted_fractions(text)
+    text = read_quarters(text)
     text = read_dates(text)
     text = read_times(text)
     text = read_money(text)

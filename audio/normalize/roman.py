@@ -19,11 +19,13 @@ _NUMERAL = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 # The words after which a numeral is a number. Both tone placements of "khóa"/"khoá", "kỳ"/"kì" are typed.
 _TAKERS = (
     r"khóa|khoá|nhiệm kỳ|quý|thế kỷ|thế kỉ|đại hội|hội nghị|kỳ họp|kì họp|phần|chương|mục|tập|cấp|giai đoạn|"
-    r"hạng|loại|đợt|quân khu|vùng|khu vực|nhóm|bậc|kỳ|kì"
+    r"hạng|loại|đợt|quân khu|vùng|khu vực|nhóm|bậc|báo động|kỳ|kì"
 )
 _AFTER_TAKER = re.compile(
     rf"(?P<taker>(?i:{_TAKERS}))(?P<thu>\s+(?i:thứ))?\s+(?P<numeral>{_NUMERAL})(?![\w-]|\.\w)"
 )
+# "quý III/2024", "quý 3/2024": a quarter of a year, not a date or a fraction.
+_QUARTER_OF_YEAR = re.compile(r"(?P<quy>(?i:quý))\s+(?P<q>[1-4]|I{1,3}|IV)/(?P<y>\d{4})(?![\d/])")
 _AFTER_THU = re.compile(rf"(?P<thu>(?i:lần thứ|thứ))\s+(?P<numeral>{_NUMERAL})(?![\w-]|\.\w)")
 
 
@@ -34,6 +36,16 @@ def roman_value(numeral: str) -> int:
         value = _VALUES[here]
         total += -value if after and _VALUES[after] > value else value
     return total
+
+
+def read_quarters(text: str) -> str:
+    """Read "quý III/2024" and "quý 3/2024" as "quý ba năm hai nghìn không trăm hai mươi tư"."""
+
+    def spoken(match: re.Match[str]) -> str:
+        quarter = int(match["q"]) if match["q"].isdigit() else roman_value(match["q"])
+        return f"{match['quy']} {read_integer(quarter)} năm {read_integer(int(match['y']))}"
+
+    return _QUARTER_OF_YEAR.sub(spoken, text)
 
 
 def read_roman_numerals(text: str) -> str:

@@ -7,7 +7,9 @@ ebur128 measuring pass, and one ffmpeg gain + limiter + encode pass to the same 
 
     python scripts/bench/render.py [--quick]
 
-The last line is ``RESULT x_realtime=... ratio_vs_cli=... cached_ratio=...``.
+The last line is ``RESULT x_realtime=... ratio_vs_cli=... cached_ratio=... syl_per_min=...``. The pace,
+``syl_per_min``, is measured on the rendered audio: the syllables of the normalized text over the time from the
+first sound to the last (the lead-in silence and the tail left out).
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from audio.normalize import normalize  # noqa: E402
+from audio.processing.pcm import decode  # noqa: E402
+from audio.speech.espeak import DEFAULT_WPM, ssml  # noqa: E402
 from broadcast import create_app, load_settings  # noqa: E402
 from broadcast.audio_setup import audio_tools  # noqa: E402
 from broadcast.db.models import ContentSource, ItemStatus, NewsItem, RenderState  # noqa: E402
@@ -72,12 +78,23 @@ def ebur128(path: Path) -> tuple[float, float]:
             float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", out)[-1]))
 
 
+def spoken_seconds(path: Path) -> float:
+    """Seconds from the first sound to the last: 10 ms windows louder than -50 dBFS, as the trim measures them."""
+    pcm = decode(path, rate=16000, channels=1)
+    window = 160
+    samples = pcm.samples[: pcm.frames // window * window, 0].reshape(-1, window)
+    loud = np.flatnonzero(np.mean(np.square(samples, dtype=np.float64), axis=1) > 10 ** (-50 / 10))
+    return (int(loud[-1]) - int(loud[0]) + 1) * window / pcm.rate
+
+
 def floor(work: Path, text: str, bitrate: str, rate: int, target_lufs: float, peak_db: float) -> float:
     """Seconds for the plain tools: espeak-ng, one ebur128 measure, one gain + limiter + encode."""
     spoken = normalize(text)
     wav, mp3 = work / "floor.wav", work / "floor.mp3"
     start = time.perf_counter()
-    subprocess.run(["espeak-ng", "-v", "vi", "--stdin", "-w", str(wav)], input=spoken.encode(), check=True)
+    # The same reading as ours: the default pace and the sentence pauses, as SSML.
+    subprocess.run(["espeak-ng", "-v", "vi", "-s", str(DEFAULT_WPM), "-m", "-b", "1", "--stdin", "-w", str(wav)],
+                   input=ssml(spoken).encode(), check=True)
     integrated, _ = ebur128(wav)
     gain = target_lufs - integrated
     limit = 10 ** (peak_db / 20)
@@ -96,15 +113,16 @@ def main() -> None:
         work = Path(tmp)
         first, second, duration_ms, rendered = ours(work / "instance", text)
         lufs, peak = ebur128(rendered)  # outside the timing: the result must also be right
+        spoken_s = spoken_seconds(rendered)
         settings = load_settings(instance_path=work / "instance")
         floor_s = floor(work, text, settings.station_bitrate, settings.station_sample_rate, settings.target_lufs,
                         settings.true_peak_db)
-    syllables = len(normalize(text).split())
-    print(f"bulletin: {syllables} syllables, {duration_ms / 1000:.1f} s of audio")
+    syllables = len(re.findall(r"[^\W\d_]+", normalize(text)))
+    print(f"bulletin: {syllables} syllables, {duration_ms / 1000:.1f} s of audio, {spoken_s:.1f} s of it spoken")
     print(f"ours: first render {first:.2f} s, second (cached) {second:.3f} s; floor (plain tools) {floor_s:.2f} s")
     print(f"RESULT x_realtime={duration_ms / 1000 / first:.1f} ratio_vs_cli={first / floor_s:.2f} "
           f"cached_ratio={second / first:.4f} audio_s={duration_ms / 1000:.1f} ours_s={first:.2f} "
-          f"floor_s={floor_s:.2f} lufs={lufs:.1f} true_peak_db={peak:.1f}")
+          f"floor_s={floor_s:.2f} lufs={lufs:.1f} true_peak_db={peak:.1f} syl_per_min={syllables / spoken_s * 60:.0f}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ CASES = [
     ("Đợt III tiêm vắc xin.", "Đợt ba tiêm vắc xin."),
     ("Quân khu IV tổ chức diễn tập.", "Quân khu bốn tổ chức diễn tập."),
     ("Đường loại V đi qua xã.", "Đường loại năm đi qua xã."),
+    ("Mực nước dưới báo động I 0,3 m.", "Mực nước dưới báo động một không phẩy ba mét."),
+    ("Nước lên trên báo động III.", "Nước lên trên báo động ba."),
+    # a quarter of a year, in Roman or Arabic figures: not a date, not a fraction
+    ("Quý III/2024, doanh thu tăng.", "Quý ba năm hai nghìn không trăm hai mươi tư, doanh thu tăng."),
+    ("Kế hoạch quý 2/2025.", "Kế hoạch quý hai năm hai nghìn không trăm hai mươi lăm."),
+    ("Từ quý IV/2023.", "Từ quý bốn năm hai nghìn không trăm hai mươi ba."),
     # capitals that are not after such a word are left to the lexicon and the voice
     ("Ông Nguyễn Văn X đã đến.", "Ông Nguyễn Văn X đã đến."),
     ("Vitamin C rất tốt.", "Vitamin C rất tốt."),
