@@ -57,6 +57,8 @@ JOBS = (
     ("push_emergencies", "broadcast.jobs.tasks:push_emergencies", {"trigger": "interval", "seconds": 5}),
     # Other systems hear of a published bulletin within seconds; failures are retried with backoff.
     ("deliver_webhooks", "broadcast.jobs.tasks:deliver_webhooks", {"trigger": "interval", "seconds": 15}),
+    # Upstream sources are pulled each on its own interval (conditional GETs); this only looks whose turn it is.
+    ("pull_sources", "broadcast.jobs.exchange:pull_sources", {"trigger": "interval", "seconds": 30}),
 )
 
 # A standby asks for the lead this often; with the server's keepalive below, a dead leader is replaced

@@ -17,6 +17,8 @@ SCHEMA_URL = "/api/v1/schemas/manifest.json"
 METHODS = {"get", "put", "post", "patch", "delete"}
 PUBLIC = {("get", "/api/v1/ping"), ("get", "/api/v1/health"), ("post", "/api/v1/auth/login"), ("get", SCHEMA_URL)}
 COOKIE_ONLY = {("post", "/api/v1/auth/logout")}
+# An upstream source pushes with its own secret: as a bearer token or an HMAC of the body.
+SOURCE_ONLY = {("post", "/api/v1/exchange/sources/{source_id}/bulletins")}
 STATION_ONLY = {"/api/v1/stations/{code}/manifest", "/api/v1/stations/{code}/receipts",
                 "/api/v1/stations/{code}/events", "/api/v1/stations/{code}/heartbeat",
                 "/api/v1/stations/{code}/commands/{command_id}/ack"}
@@ -94,6 +96,8 @@ def test_every_operation_says_how_to_authenticate(spec):
             assert operation["security"] == [{"bearerAuth": []}], (method, path)
         elif (method, path) in COOKIE_ONLY:
             assert operation["security"] == [{"cookieAuth": []}], (method, path)
+        elif (method, path) in SOURCE_ONLY:
+            assert operation["security"] == [{"bearerAuth": []}, {"sourceSignature": []}], (method, path)
         else:
             assert {"cookieAuth": []} in operation["security"], (method, path)
             assert {"bearerAuth": []} in operation["security"], (method, path)

@@ -20,6 +20,7 @@ from .delivery import (
     WebhookDelivery,
 )
 from .emergency import EmergencyBroadcast, EmergencyState, EmergencyTarget, emergency_areas
+from .exchange import ReceivedBulletin, SourceKind, StatisticsPush, UpstreamSource
 from .scheduling import (
     CompileRequest,
     OverflowPolicy,
@@ -42,5 +43,6 @@ __all__ = [
     "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "CompileRequest", "PriorityOrder", "StationManifest",
+    "ReceivedBulletin", "SourceKind", "StatisticsPush", "UpstreamSource",
     "Role", "Slot", "Station", "StationStatus", "Structure", "User", "Webhook", "WebhookDelivery", "utcnow",
 ]

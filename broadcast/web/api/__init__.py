@@ -18,6 +18,7 @@ from broadcast.web.api import (
     auth,
     deliveries,
     emergencies,
+    exchange,
     items,
     lexicon,
     reports,
@@ -34,6 +35,9 @@ SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": (
         "A station's token (st_…) on the station routes, a person's API token (ut_…) on the others. "
         "Writes need no CSRF token.")},
+    "sourceSignature": {"type": "apiKey", "in": "header", "name": "X-Radio-Signature", "description": (
+        "An upstream source's push: sha256= and the hex HMAC-SHA256, keyed with the source's secret, of the "
+        "X-Radio-Timestamp header's value, a dot and the body (or send the secret as a bearer token).")},
     "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session", "description": (
         "The session cookie that POST /api/v1/auth/login sets. Writes must send the csrf_token it answers "
         "in the X-CSRFToken header.")},
@@ -140,7 +144,7 @@ def init_app(app: Flask) -> Api:
     # A wall-clock time without offset: a string with the field's pattern, not an RFC 3339 date-time.
     api.register_field(LocalMoment, "string", None)
     for module in (system, auth, areas, stations, station_sync, deliveries, airing, emergencies, items, lexicon,
-                   schedule, webhooks, reports):
+                   schedule, webhooks, reports, exchange):
         api.register_blueprint(module.blp)
     return api
 
