@@ -21,6 +21,7 @@ from .fractions import read_counted_fractions
 from .lexicon import BUILT_IN_LEXICON, expand_abbreviations, merged_lexicon
 from .numbers import read_integer, read_number, spell_numbers
 from .phones import read_phone_numbers
+from .plates import read_plates
 from .prefixes import read_prefixes
 from .quantities import read_fractions, read_money, read_ordinals, read_percent_signs, read_ranges
 from .roman import read_quarters, read_roman_numerals
@@ -54,6 +55,7 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
     text = read_prefixes(text)
     text = read_document_numbers(text, words)
     text = read_phone_numbers(text)
+    text = read_plates(text)
     text = read_counted_fractions(text)
     text = read_quarters(text)
     text = read_dates(text)

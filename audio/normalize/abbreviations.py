@@ -220,11 +220,13 @@ _PROGRAMMES_AND_POLICY = {
     "ĐDCN": "định danh cá nhân",
     "ĐDĐT": "định danh điện tử",
     "GPLX": "giấy phép lái xe",
+    "BKS": "biển kiểm soát",
     "SĐT": "số điện thoại",
     "STK": "số tài khoản",
     "STT": "số thứ tự",
     "SN": "sinh năm",
     "ĐVT": "đơn vị tính",
+    "RON": "rôn",
 }
 
 _HEALTH = {

@@ -18,6 +18,9 @@ _DAY_RANGE = re.compile(
 _DAY_MONTH = re.compile(_DAY_WORD + r"(?<![\d/.,])(?P<d>\d{1,2})/(?P<m>\d{1,2})(?![\d/]|,\d)")
 _MONTH_YEAR = re.compile(r"(?:(?P<month_word>(?i:tháng))\s+)?(?<![\d/.])(?P<m>\d{1,2})/(?P<y>\d{4})(?![\d/])")
 
+_ONE_DATE = r"\d{1,2}/\d{1,2}(?:/\d{4})?"
+_DATE_SPAN = re.compile(rf"(?<![\d/.,])(?P<a>{_ONE_DATE})\s?[-–]\s?(?P<b>{_ONE_DATE})(?![\d/])")
+
 # "14-12" is written for a date as often as "14/12", but "5-7" is also a range ("5-7 người"). A hyphen pair
 # is a date when a day word stands before it ("ngày 14-12", "sáng 20-11", "dịp 2-9"), or when it can only be
 # a date: the first number larger than the second (no one writes a range backwards) or a national day,
@@ -114,6 +117,8 @@ def _hyphen_date(match: re.Match[str]) -> str:
 
 def read_dates(text: str) -> str:
     """Read 13/12/2019, 25-26/12, 3/2, 14-12 and 12/2019 as dates; impossible dates are left for fractions."""
+    # "20/10/1930-20/10/2024", "20/10-25/10": two dates joined by a dash are a span, said with "đến".
+    text = _DATE_SPAN.sub(lambda m: f"{m['a']} đến {m['b']}", text)
     # Day ranges first: in "25-26/12/2023" the full-date rule would otherwise take "26/12/2023" alone.
     text = _DAY_RANGE.sub(_day_range, text)
     text = _FULL_DATE.sub(_full_date, text)

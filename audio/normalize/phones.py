@@ -30,6 +30,11 @@ _CALLING_WORDS = (
 _EMERGENCY_AFTER_WORD = re.compile(
     rf"(?<![\w])(?P<word>{_CALLING_WORDS})(?P<gap>:?\s)(?P<n>{_EMERGENCY})(?![\w/]|[.,]\d)"
 )
+# Short service numbers (1022, 18001091 is caught above) after a word that can only introduce a number to call.
+_SERVICE_AFTER_WORD = re.compile(
+    r"(?<![\w])(?P<word>(?i:tổng đài|đường dây nóng|hotline|gọi(?: ngay)?(?: số)?|quay số|bấm số|số điện thoại|SĐT))"
+    r"(?P<gap>:?\s)(?P<n>1\d{3,4})(?![\w/]|[.,]\d)"
+)
 _GROUP = re.compile(r"\d+")
 
 
@@ -79,4 +84,5 @@ def read_phone_numbers(text: str) -> str:
     """Read phone numbers, hotlines and emergency numbers digit by digit, before any number rule sees them."""
     text = _PHONE.sub(lambda m: read_phone(m["phone"]), text)
     text = _EMERGENCY_LIST.sub(lambda m: ", ".join(read_digits(n) for n in re.findall(r"\d+", m["list"])), text)
-    return _EMERGENCY_AFTER_WORD.sub(lambda m: f"{m['word']}{m['gap']}{read_digits(m['n'])}", text)
+    text = _EMERGENCY_AFTER_WORD.sub(lambda m: f"{m['word']}{m['gap']}{read_digits(m['n'])}", text)
+    return _SERVICE_AFTER_WORD.sub(lambda m: f"{m['word']}{m['gap']}{read_digits(m['n'])}", text)

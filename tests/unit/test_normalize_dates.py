@@ -23,6 +23,13 @@ HYPHEN_DATES = [
         "Hội chợ mở từ 25-27/9/2025.",
         "Hội chợ mở từ ngày hai mươi lăm đến hai mươi bảy tháng chín năm hai nghìn không trăm hai mươi lăm.",
     ),
+    # two dates joined by a dash are a span
+    (
+        "Hội LHPN Việt Nam (20/10/1930-20/10/2024).",
+        "Hội Liên hiệp Phụ nữ Việt Nam (ngày hai mươi tháng mười năm một nghìn chín trăm ba mươi đến ngày hai mươi "
+        "tháng mười năm hai nghìn không trăm hai mươi tư).",
+    ),
+    ("Từ 20/10-25/10 thi.", "Từ ngày hai mươi tháng mười đến ngày hai mươi lăm tháng mười thi."),
     # ranges stay ranges
     ("Mỗi nhóm 5-7 người.", "Mỗi nhóm năm đến bảy người."),
     ("Trong 2-3 ngày tới trời rét.", "Trong hai đến ba ngày tới trời rét."),

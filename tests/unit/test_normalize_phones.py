@@ -35,8 +35,17 @@ CASES = [
     ("Gọi 115 để được cấp cứu.", "Gọi một một năm để được cấp cứu."),
     ("Báo ngay cho Công an qua số 113.", "Báo ngay cho Công an qua số một một ba."),
     ("Tổng đài 111 bảo vệ trẻ em.", "Tổng đài một một một bảo vệ trẻ em."),
+    ("Tổng đài 1022 hỗ trợ người dân.", "Tổng đài một không hai hai hỗ trợ người dân."),
+    ("Hotline: 1080.", "Hotline: một không tám không."),
     ("Xã có 113 hộ nghèo.", "Xã có một trăm mười ba hộ nghèo."),
+    ("Số 1022 đường Lê Lợi.", "Số một nghìn không trăm hai mươi hai đường Lê Lợi."),
     ("Năm nay có 115 cháu vào lớp một.", "Năm nay có một trăm mười lăm cháu vào lớp một."),
+    # registration plates: the province as a number, the series spelled, the serial digit by digit
+    ("Xe ô tô biển kiểm soát 29C-123.45 chạy quá tốc độ.",
+     "Xe ô tô biển kiểm soát hai mươi chín xê, một hai ba bốn năm chạy quá tốc độ."),
+    ("Xe máy 23H1-234.56 vi phạm.", "Xe máy hai mươi ba hát một, hai ba bốn năm sáu vi phạm."),
+    ("Ô tô BKS 51G-67890.", "Ô tô biển kiểm soát năm mươi mốt giê, sáu bảy tám chín không."),
+    ("Lớp 12A1 có 35 học sinh.", "Lớp mười hai A một có ba mươi lăm học sinh."),
     # numbers that only look like phones stay numbers
     ("Dân số 12.345.678 người.", "Dân số mười hai triệu ba trăm bốn mươi lăm nghìn sáu trăm bảy mươi tám người."),
     ("Năm 1900 làng được lập.", "Năm một nghìn chín trăm làng được lập."),
