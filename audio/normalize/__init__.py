@@ -26,7 +26,7 @@ from .prefixes import read_prefixes
 from .quantities import read_fractions, read_money, read_ordinals, read_percent_signs, read_ranges
 from .roman import read_quarters, read_roman_numerals
 from .tones import normalize_tones
-from .units import read_per, read_units
+from .units import read_amounts_per_hours, read_per, read_units
 from .unread import mark_unread, unread_terms
 
 __all__ = [
@@ -59,6 +59,7 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
     text = read_counted_fractions(text)
     text = read_quarters(text)
     text = read_dates(text)
+    text = read_amounts_per_hours(text)
     text = read_times(text)
     text = read_money(text)
     text = read_units(text)

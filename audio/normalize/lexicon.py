@@ -22,6 +22,12 @@ _IN_CONTEXT = [
         r"|diễn tập|chiến dịch|đồn))",
         "Ban Chỉ huy",
     ),
+    # "TT" is a circular (thông tư) in codes, but the standing committee before a council or a Party committee,
+    # and a centre before the field it serves.
+    ("TT", r"\s+(?:Đảng ủy|Đảng uỷ|ĐU|HĐND|Hội đồng|Huyện ủy|Huyện uỷ|HU|Tỉnh ủy|Tỉnh uỷ|TU|Thành ủy|UBND|MTTQ)\b",
+     "Thường trực"),
+    ("TT", r"\s+(?:Y tế|Văn hóa|Văn hoá|VH|GDNN|GDTX|Hành chính công|Dịch vụ|Chính trị|Phục vụ|Khuyến nông|"
+           r"Truyền thông|Phát triển quỹ đất|Nước sạch)", "Trung tâm"),
     # "ĐT" is đào tạo in GD&ĐT but the telephone in "ĐT: 0912..." and "ĐT 0219...".
     ("ĐT", r"\s*(?::|\(?\d)", "điện thoại"),
     ("ĐT", r"\s+(?:(?i:di động|cố định|bàn))", "điện thoại"),

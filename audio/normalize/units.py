@@ -97,8 +97,25 @@ _AFTER_NUMBER = re.compile(rf"(?<![\w.,])(?P<q>{_NUMBER_OR_RANGE}{_SCALE})\s?(?P
 _PER = re.compile(rf"(?<=[^\W\d_]|[%²³])\s?/\s?(?P<per>{_PER_WORD})(?![\w²³])")
 
 
+# "-2°C" is a temperature below zero, said "âm hai độ xê"; the dash must stand alone before the number.
+_BELOW_ZERO = re.compile(r"(?:(?<=\s)|^)[-–−](?=\d+(?:,\d+)?\s?(?:°C|ºC|oC|độ)(?![\w]))")
+# "12°C - 14°C": a range written with its unit on both ends.
+_QUANTITY_DASH = re.compile(
+    rf"(?P<left>(?<![\w.,])(?:{NUMBER})\s?(?:{_UNIT}){_END})\s?[-–]\s?(?=(?:{NUMBER})\s?(?:{_UNIT}){_END})"
+)
+# "50mm/24h": so much in so many hours, said "trong": "năm mươi mi li mét trong hai mươi tư giờ".
+_PER_HOURS = re.compile(rf"(?<=\d)(?P<unit>\s?(?:{_UNIT}))/(?P<n>\d+)\s?(?:h|giờ)(?!\w)")
+
+
+def read_amounts_per_hours(text: str) -> str:
+    """Rewrite "50mm/24h" as "50mm trong 24 giờ", before the clock rules take "24h" for a time."""
+    return _PER_HOURS.sub(lambda m: f"{m['unit']} trong {m['n']} giờ", text)
+
+
 def read_units(text: str) -> str:
     """Expand unit symbols after a number: "100-150mm" → "100-150 mi li mét", "35°C" → "35 độ xê"."""
+    text = _BELOW_ZERO.sub("âm ", text)
+    text = _QUANTITY_DASH.sub(lambda m: f"{m['left']} đến ", text)
     return _AFTER_NUMBER.sub(lambda m: f"{m['q']} {UNITS[m['unit']]}", text)
 
 

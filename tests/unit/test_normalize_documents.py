@@ -7,10 +7,23 @@ import pytest
 from audio.normalize import normalize
 
 CASES = [
+    # ... and the issuer is not read twice either when the text names it right after the number
+    ("Theo Kế hoạch số 45/KH-UBND của UBND huyện.", "Theo Kế hoạch số bốn mươi lăm của Ủy ban nhân dân huyện."),
     (
-        "Thực hiện Kế hoạch số 45/KH-UBND của UBND huyện.",
-        "Thực hiện Kế hoạch số bốn mươi lăm Ủy ban nhân dân của Ủy ban nhân dân huyện.",
+        "Căn cứ Nghị định số 102/2024/NĐ-CP ngày 30/7/2024 của Chính phủ.",
+        "Căn cứ Nghị định số một trăm linh hai năm hai nghìn không trăm hai mươi tư ngày ba mươi tháng bảy năm hai "
+        "nghìn không trăm hai mươi tư của Chính phủ.",
     ),
+    (
+        "Thông tư số 22/2023/TT-BTC của Bộ Tài chính.",
+        "Thông tư số hai mươi hai năm hai nghìn không trăm hai mươi ba của Bộ Tài chính.",
+    ),
+    (
+        "Công văn 12/UBND-VX của UBND huyện.",
+        "Công văn số mười hai Ủy ban nhân dân văn xã của Ủy ban nhân dân huyện.",
+    ),
+    ("Quyết định số 1.234/QĐ-UBND.", "Quyết định số một nghìn hai trăm ba mươi tư Ủy ban nhân dân."),
+    ("Kế hoạch 2.015/KH-UBND của xã.", "Kế hoạch số hai nghìn không trăm mười lăm Ủy ban nhân dân của xã."),
     (
         "Theo Quyết định số 1234/QĐ-UBND ngày 15/3/2024.",
         "Theo Quyết định số một nghìn hai trăm ba mươi tư Ủy ban nhân dân ngày mười lăm tháng ba năm hai nghìn "
@@ -34,6 +47,9 @@ CASES = [
     ("Căn cứ văn bản 45/KH-UBND.", "Căn cứ văn bản số bốn mươi lăm kế hoạch Ủy ban nhân dân."),
     ("Xem 12/TB-UBND để biết thêm.", "Xem số mười hai thông báo Ủy ban nhân dân để biết thêm."),
     ("Số 88/BC-HĐND.", "Số tám mươi tám báo cáo Hội đồng nhân dân."),
+    # a number and year after a document type, without the code
+    ("Theo Nghị định 100/2019.", "Theo Nghị định số một trăm năm hai nghìn không trăm mười chín."),
+    ("Thông tư số 22/2023 hướng dẫn.", "Thông tư số hai mươi hai năm hai nghìn không trăm hai mươi ba hướng dẫn."),
     # a ratio of two grouped numbers keeps both numbers with "trên"
     ("Đã thu 1.452/1.520 phiếu.", "Đã thu một nghìn bốn trăm năm mươi hai trên một nghìn năm trăm hai mươi phiếu."),
     ("Kết quả 1.452/1.520.", "Kết quả một nghìn bốn trăm năm mươi hai trên một nghìn năm trăm hai mươi."),

@@ -37,6 +37,12 @@ CASES = [
     ("BCH PCTT&TKCN xã trực ban.", "Ban Chỉ huy phòng chống thiên tai và tìm kiếm cứu nạn xã trực ban."),
     ("BCH Đảng bộ xã họp thường kỳ.", "Ban chấp hành Đảng bộ xã họp thường kỳ."),
     ("BCH Đoàn thanh niên xã.", "Ban chấp hành Đoàn thanh niên xã."),
+    # TT: a circular in codes; the standing committee before a council or Party committee; a centre before its field
+    ("Đ/c Phó Bí thư TT Đảng ủy xã.", "đồng chí Phó Bí thư Thường trực Đảng ủy xã."),
+    ("TT HĐND xã giám sát.", "Thường trực Hội đồng nhân dân xã giám sát."),
+    ("Khám tại TT Y tế huyện.", "Khám tại Trung tâm Y tế huyện."),
+    ("Nộp hồ sơ ở TT Hành chính công.", "Nộp hồ sơ ở Trung tâm Hành chính công."),
+    ("Theo TT 22/2023.", "Theo thông tư số hai mươi hai năm hai nghìn không trăm hai mươi ba."),
     # ĐT: telephone before a number, đào tạo inside GD&ĐT
     ("ĐT: 0912 345 678.", "điện thoại: không chín một hai, ba bốn năm, sáu bảy tám."),
     ("Phòng GD&ĐT huyện.", "Phòng giáo dục và đào tạo huyện."),

@@ -38,6 +38,11 @@ CASES = [
     ("Vùng núi cao có nơi dưới 5 độ C.", "Vùng núi cao có nơi dưới năm độ xê."),
     ("Trời nắng nóng, nhiệt độ cao nhất 37oC.", "Trời nắng nóng, nhiệt độ cao nhất ba mươi bảy độ xê."),
     ("Nhiệt độ 35 °C.", "Nhiệt độ ba mươi lăm độ xê."),
+    ("Sa Pa có nơi -2°C, băng giá.", "Sa Pa có nơi âm hai độ xê, băng giá."),
+    ("Mẫu Sơn -1 độ C.", "Mẫu Sơn âm một độ xê."),
+    ("Nhiệt độ 12°C - 14°C.", "Nhiệt độ mười hai độ xê đến mười bốn độ xê."),
+    ("Lượng mưa 50mm/24h.", "Lượng mưa năm mươi mi li mét trong hai mươi tư giờ."),
+    ("Mưa 30 mm/3 giờ, nơi 70mm/6h.", "Mưa ba mươi mi li mét trong ba giờ, nơi bảy mươi mi li mét trong sáu giờ."),
     # speeds, flows and pressure
     ("Gió giật cấp 8, tốc độ 60-75 km/h.", "Gió giật cấp tám, tốc độ sáu mươi đến bảy mươi lăm ki lô mét trên giờ."),
     ("Xe chạy không quá 40km/h.", "Xe chạy không quá bốn mươi ki lô mét trên giờ."),
