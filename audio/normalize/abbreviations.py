@@ -406,6 +406,7 @@ _MEDIA_AND_PLACES = {
     "TP.HCM": "Thành phố Hồ Chí Minh",
     "TPHCM": "Thành phố Hồ Chí Minh",
     "TP": "thành phố",
+    "Tp": "thành phố",
     "TX": "thị xã",
     "VN": "Việt Nam",
     "ĐBSCL": "Đồng bằng sông Cửu Long",

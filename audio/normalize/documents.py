@@ -64,7 +64,9 @@ def read_document_numbers(text: str, lexicon: Mapping[str, str]) -> str:
         if match.groupdict().get("y"):
             words += ["năm", read_integer(int(match["y"]))]
         type_words = expand_code_part(document_type, lexicon)
-        if not (type_words != document_type and _said_before(match.string, match.start(), type_words)):
+        said = type_words != document_type and (_said_before(match.string, match.start(), type_words)
+                                                 or _said_before(match.string, match.start(), document_type))
+        if not said:
             words.append(type_words)
         if not (len(parts) == 1 and _named_after(match.string, match.end(), parts[0], lexicon)):
             words += [expand_code_part(part, lexicon) for part in parts]

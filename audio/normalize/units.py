@@ -16,6 +16,11 @@ from .numbers import NUMBER
 # and is said "trên", as weather and hydrology bulletins say it, not the "một" of prices.
 UNITS = {
     "km": "ki lô mét",
+    "Km": "ki lô mét",  # capitals are a common slip in typed bulletins: after a number they mean the same
+    "Kg": "ki lô gam",
+    "KG": "ki lô gam",
+    "KW": "ki lô oát",
+    "KWh": "ki lô oát giờ",
     "m": "mét",
     "dm": "đề xi mét",
     "cm": "xăng ti mét",
@@ -43,6 +48,7 @@ UNITS = {
     "km/h": "ki lô mét trên giờ",
     "km/giờ": "ki lô mét trên giờ",
     "m/s": "mét trên giây",
+    "l/s": "lít trên giây",
     "m³/s": "mét khối trên giây",
     "m3/s": "mét khối trên giây",
     "mm/h": "mi li mét trên giờ",

@@ -43,6 +43,8 @@ CASES = [
     ("Nghị quyết số 18-NQ/TW.", "Nghị quyết số mười tám trung ương."),
     ("Chỉ thị 35-CT/TW về đại hội.", "Chỉ thị số ba mươi lăm trung ương về đại hội."),
     ("Kết luận số 12-KL/TU.", "Kết luận số mười hai Tỉnh ủy."),
+    ("QĐ số 123/QĐ-UBND.", "quyết định số một trăm hai mươi ba Ủy ban nhân dân."),
+    ("Theo KH 45/KH-UBND.", "Theo kế hoạch số bốn mươi lăm Ủy ban nhân dân."),
     # the type is read when the text does not say it before
     ("Căn cứ văn bản 45/KH-UBND.", "Căn cứ văn bản số bốn mươi lăm kế hoạch Ủy ban nhân dân."),
     ("Xem 12/TB-UBND để biết thêm.", "Xem số mười hai thông báo Ủy ban nhân dân để biết thêm."),

@@ -71,6 +71,8 @@ CASES = [
     ("Xe buýt chạy 20 lượt/ngày.", "Xe buýt chạy hai mươi lượt một ngày."),
     ("Mức đóng 50.000 đồng/hộ/tháng.", "Mức đóng năm mươi nghìn đồng một hộ một tháng."),
     ("Mật độ dân số 850 người/km².", "Mật độ dân số tám trăm năm mươi người một ki lô mét vuông."),
+    ("Đường dài 12 Km, chở 500 Kg hàng.", "Đường dài mười hai ki lô mét, chở năm trăm ki lô gam hàng."),
+    ("Máy bơm 7,5 KW, lưu lượng 20 l/s.", "Máy bơm bảy phẩy năm ki lô oát, lưu lượng hai mươi lít trên giây."),
     # unit letters without a number before them are not units
     ("Ha ha, bà con cười vui.", "Ha ha, bà con cười vui."),
     ("Khu vực m của thôn.", "Khu vực m của thôn."),
