@@ -148,6 +148,17 @@ class Settings(BaseSettings):
     # link-local…), as comma-separated CIDRs, e.g. "10.20.0.0/16" for a receiver on the province's network.
     # "" = public addresses only, so nobody can make the service call the machines around it.
     outbound_allow_networks: str = ""
+    # Statistics pushed up to the provincial or national data-sharing platform (LGSP/NGSP): each night the previous
+    # day's figures of STATISTICS_PUSH_AREA (a code; "" = every province with stations) go to STATISTICS_PUSH_URL
+    # ("" = no push), retried with backoff until acknowledged. Authenticated by a static bearer token, or by an
+    # OAuth2 client-credentials token from STATISTICS_OAUTH_TOKEN_URL (what LGSP gateways commonly ask for).
+    statistics_push_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    statistics_push_area: str = ""
+    statistics_push_token: str = ""
+    statistics_oauth_token_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    statistics_oauth_client_id: str = ""
+    statistics_oauth_client_secret: str = ""
+    statistics_oauth_scope: str = ""
     # The address the web service listens on (scripts/run binds gunicorn to HOST); only decides the default of
     # SESSION_COOKIE_SECURE below.
     host: str = "127.0.0.1"

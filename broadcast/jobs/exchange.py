@@ -26,3 +26,15 @@ def pull_sources(now: datetime | None = None) -> int:
             if batch.outgoing:  # a trusted CAP sender's emergency is issued at once: tell the agents now
                 emergency_delivery.dispatch(settings, batch.outgoing)
     return created
+
+
+def push_statistics(now: datetime | None = None) -> int:
+    """Queue the previous day's statistics once, and send the pushes that are due; returns how many were tried."""
+    from broadcast.services import statistics_out
+
+    settings = load_settings()
+    if not settings.statistics_push_url:
+        return 0
+    with database(settings).session() as session:
+        run = statistics_out.run(session, settings, now or datetime.now(UTC))
+    return run.sent + run.failed

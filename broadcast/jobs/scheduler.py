@@ -59,6 +59,8 @@ JOBS = (
     ("deliver_webhooks", "broadcast.jobs.tasks:deliver_webhooks", {"trigger": "interval", "seconds": 15}),
     # Upstream sources are pulled each on its own interval (conditional GETs); this only looks whose turn it is.
     ("pull_sources", "broadcast.jobs.exchange:pull_sources", {"trigger": "interval", "seconds": 30}),
+    # The previous day's figures go up to the data-sharing platform once a night, retried until acknowledged.
+    ("push_statistics", "broadcast.jobs.exchange:push_statistics", {"trigger": "interval", "minutes": 5}),
 )
 
 # A standby asks for the lead this often; with the server's keepalive below, a dead leader is replaced

@@ -19,6 +19,7 @@ from broadcast.web.api import (
     deliveries,
     emergencies,
     exchange,
+    exchange_out,
     items,
     lexicon,
     reports,
@@ -144,7 +145,7 @@ def init_app(app: Flask) -> Api:
     # A wall-clock time without offset: a string with the field's pattern, not an RFC 3339 date-time.
     api.register_field(LocalMoment, "string", None)
     for module in (system, auth, areas, stations, station_sync, deliveries, airing, emergencies, items, lexicon,
-                   schedule, webhooks, reports, exchange):
+                   schedule, webhooks, reports, exchange, exchange_out):
         api.register_blueprint(module.blp)
     return api
 
