@@ -10,6 +10,7 @@ from flask import Flask, g
 from broadcast.web import (
     api,
     auth,
+    eboard,
     feeds,
     helpers,
     login_throttle,
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui_schedule.bp)
     app.register_blueprint(ui_placements.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(eboard.bp)
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

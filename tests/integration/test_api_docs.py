@@ -15,7 +15,8 @@ from tests.airing import build_world
 
 SCHEMA_URL = "/api/v1/schemas/manifest.json"
 METHODS = {"get", "put", "post", "patch", "delete"}
-PUBLIC = {("get", "/api/v1/ping"), ("get", "/api/v1/health"), ("post", "/api/v1/auth/login"), ("get", SCHEMA_URL)}
+PUBLIC = {("get", "/api/v1/ping"), ("get", "/api/v1/health"), ("post", "/api/v1/auth/login"), ("get", SCHEMA_URL),
+          ("get", "/api/v1/exchange/eboards/{code}")}
 COOKIE_ONLY = {("post", "/api/v1/auth/logout")}
 # An upstream source pushes with its own secret: as a bearer token or an HMAC of the body.
 SOURCE_ONLY = {("post", "/api/v1/exchange/sources/{source_id}/bulletins")}

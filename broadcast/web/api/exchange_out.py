@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from broadcast.db.models import Area, DeliveryState, Role, Station, StationStatus, StatisticsPush
-from broadcast.services import areas, reports, scope, statistics_out
+from broadcast.services import areas, eboard, reports, scope, statistics_out
 from broadcast.web.api.report_schemas import FiguresSchema
 from broadcast.web.api.schemas import LocalDateTime
 from broadcast.web.auth import login_required, role_required, signed_in_user
@@ -115,6 +115,34 @@ class RegisterSchema(ma.Schema):
     stations = ma.fields.List(ma.fields.Nested(RegisterStationSchema))
 
 
+class EboardWarningSchema(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    text = ma.fields.String()
+    risk_level = ma.fields.Integer(metadata={"description": "1-5 (Decision 18/2021/QĐ-TTg)"})
+    colour = ma.fields.String(metadata={"description": "the risk level's colour, #rrggbb"})
+    issued_at = ma.fields.String()
+    expires_at = ma.fields.String(allow_none=True)
+
+
+class EboardBulletinSchema(ma.Schema):
+    title = ma.fields.String()
+    text = ma.fields.String()
+    item_class = ma.fields.String(metadata={"description": "normal, priority or emergency"})
+    start = ma.fields.String(metadata={"description": "local time with offset"})
+    end = ma.fields.String()
+
+
+class EboardSchema(ma.Schema):
+    format = ma.fields.String(metadata={"description": eboard.FORMAT})
+    version = ma.fields.Integer()
+    generated_at = ma.fields.String()
+    commune = ma.fields.Nested(StatCommuneSchema)
+    warnings = ma.fields.List(ma.fields.Nested(EboardWarningSchema), metadata={"description": "highest risk first"})
+    current = ma.fields.Nested(EboardBulletinSchema, allow_none=True)
+    next = ma.fields.List(ma.fields.Nested(EboardBulletinSchema))
+
+
 @blp.route("/statistics")
 @blp.arguments(StatisticsQuerySchema, location="query")
 @blp.response(200, StatisticsSchema)
@@ -152,3 +180,12 @@ def station_register(args):
         query = query.where(Area.path.startswith(area.path))
     found = list(db().scalars(query.order_by(Area.path, Station.code)))
     return {"format": REGISTER_FORMAT, "version": 1, "generated_at": utc_now(), "stations": found}
+
+
+@blp.route("/eboards/<code>")
+@blp.response(200, EboardSchema)
+@blp.doc(security=[])
+def eboard_json(code: str):
+    """What a commune's public e-board shows (version 1): emergency warnings with their risk level's colour, the
+    bulletin on air and the next ones, with their text. No login: the same content the loudspeakers read out."""
+    return eboard.board(db(), code, now=utc_now(), zone=settings().zone)
