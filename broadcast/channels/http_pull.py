@@ -49,6 +49,8 @@ def bump(instance_path: Path, kind: str) -> None:
 class StationRef:
     id: int
     code: str
+    # A replaced token still inside its overlap works until then (broadcast.services.stations.rotate_token).
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,8 @@ def watch_station_changes(sessions, instance_path: Path) -> None:
         for obj in list(session.dirty) + list(session.deleted):
             if isinstance(obj, Station):
                 state = inspect(obj)
-                if obj in session.deleted or any(state.attrs[name].history.has_changes()
-                                                 for name in ("token_sha256", "active", "code")):
+                if obj in session.deleted or any(state.attrs[name].history.has_changes() for name in (
+                        "token_sha256", "previous_token_sha256", "active", "code")):
                     session.info["stations_changed"] = True
 
     def _after_commit(session) -> None:

@@ -101,19 +101,53 @@ def get_station(session: Session, code: str, user: User | None = None) -> Statio
 
 
 def issue_token(session: Session, station: Station, *, actor: User | str = "cli") -> str:
-    """A new bearer token for the station, replacing any old one; shown once, stored as a digest."""
+    """A new bearer token for the station, replacing any old one at once; shown once, stored as a digest."""
+    return rotate_token(session, station, overlap=timedelta(0), actor=actor)
+
+
+MAX_TOKEN_OVERLAP = timedelta(days=7)
+
+
+def rotate_token(session: Session, station: Station, *, overlap: timedelta, actor: User | str = "cli",
+                 now: datetime | None = None) -> str:
+    """A new token for the station; the one it replaces keeps working for ``overlap`` (0: stops at once), so
+    the agent can be given the new one without a gap. Shown once, stored as a digest."""
     if isinstance(actor, User):
         scope.require_area(actor, station.commune)
+    if not timedelta(0) <= overlap <= MAX_TOKEN_OVERLAP:
+        raise InvalidInput(_l("The old token may keep working from 0 to %(n)s hours.",
+                              n=int(MAX_TOKEN_OVERLAP.total_seconds() // 3600)), field="overlap_hours")
+    now = now or utcnow()
     token = new_token("st")
+    keep = station.token_sha256 is not None and overlap > timedelta(0)
+    station.previous_token_sha256 = station.token_sha256 if keep else None
+    station.previous_token_expires_at = now + overlap if keep else None
     station.token_sha256 = token_digest(token)
-    station.token_issued_at = utcnow()
-    record(session, actor, "station.token", "station", station.code)
+    station.token_issued_at = now
+    record(session, actor, "station.token", "station", station.code,
+           {"overlap_s": int(overlap.total_seconds())} if keep else None)
     session.commit()
     return token
 
 
-def station_for_token(session: Session, token: str) -> Station | None:
-    return session.scalar(select(Station).where(Station.token_sha256 == token_digest(token), Station.active))
+def revoke_token(session: Session, station: Station, *, actor: User | str = "cli") -> None:
+    """The station's tokens, current and previous, stop working at once; it needs a new one to connect."""
+    if isinstance(actor, User):
+        scope.require_area(actor, station.commune)
+    station.token_sha256 = station.previous_token_sha256 = station.previous_token_expires_at = None
+    record(session, actor, "station.token_revoke", "station", station.code)
+    session.commit()
+
+
+def token_matches(token_digest_: str, now: datetime):
+    """The SQL condition: a station's current token, or its previous one still inside the overlap."""
+    return (Station.token_sha256 == token_digest_) | (
+        (Station.previous_token_sha256 == token_digest_) & (Station.previous_token_expires_at > now))
+
+
+def station_for_token(session: Session, token: str, *, now: datetime | None = None) -> Station | None:
+    return session.scalar(select(Station).where(token_matches(token_digest(token), now or utcnow()),
+                                                Station.active))
 
 
 def mark_silent_offline(session: Session, *, now: datetime, silence: timedelta) -> int:

@@ -13,10 +13,8 @@ from broadcast.i18n import _l
 from broadcast.security import (
     check_password_timing_safe,
     hash_password,
-    new_token,
-    token_digest,
 )
-from broadcast.services import password_policy
+from broadcast.services import api_tokens, password_policy
 from broadcast.services.audit import record
 
 
@@ -30,7 +28,7 @@ def parse_role(value: str) -> Role:
 
 
 def create_user(session: Session, *, username: str, password: str, role: Role, scope_area: Area | None,
-                full_name: str = "", actor: User | str = "cli") -> User:
+                full_name: str = "", actor: User | str = "cli", must_change_password: bool = False) -> User:
     username = username.strip()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise InvalidInput(_l("A username is 1 to 64 characters without spaces."), field="username")
@@ -40,7 +38,7 @@ def create_user(session: Session, *, username: str, password: str, role: Role, s
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(_l("The username %(name)s is already taken.", name=username), field="username")
     user = User(username=username, full_name=full_name, password_hash=hash_password(password), role=role,
-                scope_area=scope_area)
+                scope_area=scope_area, must_change_password=must_change_password)
     session.add(user)
     session.flush()
     record(session, actor, "user.create", "user", user.id, {"username": username, "role": role.value,
@@ -88,23 +86,13 @@ def end_sessions(session: Session, user: User, *, actor: User | str, reason: str
     session.commit()
 
 
-def issue_api_token(session: Session, user: User, name: str) -> str:
-    """A new personal API token; the plain token is returned once and only its digest is stored."""
-    token = new_token("ut")
-    session.add(ApiToken(user_id=user.id, name=name, token_sha256=token_digest(token), created_at=utcnow()))
-    record(session, user, "user.token", "user", user.id, {"name": name})
-    session.commit()
-    return token
+def issue_api_token(session: Session, user: User, name: str, *, days: int = api_tokens.DEFAULT_DAYS) -> str:
+    """A new personal API token (see services.api_tokens); the plain token is returned once."""
+    return api_tokens.issue(session, user, name, days=days).token
 
 
 def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
-    """The active user whose live token this is: not revoked, not expired."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
-    if row is None or not row.user.active or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= (now or utcnow()):
-        return None
-    return row.user
+    return api_tokens.user_for_token(session, token, now=now)
 
 
 def deactivate(session: Session, user: User, *, actor: User | str) -> None:

@@ -24,6 +24,7 @@ from broadcast.web import (
     ui_reports,
     ui_schedule,
     ui_stations,
+    ui_users,
 )
 
 
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(ui.bp)
     app.register_blueprint(ui_account.bp)
+    app.register_blueprint(ui_users.bp)
     app.register_blueprint(ui_stations.bp)
     app.register_blueprint(ui_playlists.bp)
     app.register_blueprint(ui_items.bp)

@@ -74,6 +74,18 @@ def init_app(app: Flask) -> None:
             csrf.protect()
 
     @app.before_request
+    def _temporary_password_first():
+        # A password an administrator set is known to two people: until its owner changes it, it opens
+        # nothing but the change (and logging out).
+        if request.endpoint in WHILE_PASSWORD_TEMPORARY or not current_user.is_authenticated:
+            return None
+        if not current_user.must_change_password:
+            return None
+        if request.path.startswith("/api/"):
+            raise Forbidden(_l("Your password is a temporary one: change it first (POST /api/v1/auth/password)."))
+        return redirect(url_for("account_ui.change_password"))
+
+    @app.before_request
     def _who_before_what() -> None:
         # A caller that may not use a person's API route learns that (401, or 403 for a station), not what its
         # body lacks (422): the view's own guard would only run after the body is parsed.
@@ -82,6 +94,9 @@ def init_app(app: Flask) -> None:
             refuse_anonymous()
 
 
+# What a person whose password is a temporary one may still do.
+WHILE_PASSWORD_TEMPORARY = {"account_ui.change_password", "ui.logout", "ui.set_language", "auth.change_password",
+                            "auth.logout", "auth.me", "static"}
 # Endpoints reachable without a session, where a CSRF token cannot exist yet.
 CSRF_EXEMPT = {"auth.login"}
 

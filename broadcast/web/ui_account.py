@@ -1,16 +1,16 @@
-"""A person's own account: changing their password (and their personal API tokens, see ui_tokens)."""
+"""A person's own account: their personal API tokens, and changing their password."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo
+from wtforms import IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 from broadcast.errors import DomainError
 from broadcast.i18n import _, _l
 from broadcast.security import MIN_PASSWORD_LENGTH
-from broadcast.services import users
+from broadcast.services import api_tokens, users
 from broadcast.web import sessions
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import db
@@ -49,3 +49,48 @@ def change_password():
         status = 422
     return render_template("account/password.html", form=form, min_length=MIN_PASSWORD_LENGTH,
                            forced=user.must_change_password), status
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Name the token, e.g. after the script.")),
+                                               Length(max=100)])
+    days = IntegerField(_l("Valid for (days)"), default=api_tokens.DEFAULT_DAYS, validators=[
+        NumberRange(1, api_tokens.MAX_DAYS, message=_l("From 1 to %(max)s days.", max=api_tokens.MAX_DAYS))])
+
+
+def _account(form: TokenForm, *, new_token: str | None = None, status: int = 200):
+    user = signed_in_user()
+    return render_template("account/account.html", person=user, tokens=api_tokens.tokens_of(db(), user),
+                           token_state=api_tokens.state, form=form, new_token=new_token), status
+
+
+@bp.route("/account")
+@login_required
+def account_page():
+    return _account(TokenForm(formdata=None))
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            issued = api_tokens.issue(db(), signed_in_user(), form.name.data, days=form.days.data)
+        except DomainError as error:
+            db().rollback()
+            form.name.errors = [*form.name.errors, str(error.message)]
+        else:
+            # Shown in this answer only: never put in the session cookie, which the browser keeps.
+            return _account(TokenForm(formdata=None), new_token=issued.token, status=201)
+    return _account(form, status=422)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    user = signed_in_user()
+    if FlaskForm().validate_on_submit():
+        api_tokens.revoke(db(), user, token_id, actor=user)
+        flash(_("The token is revoked: it no longer works."), "info")
+    return redirect(url_for(".account_page"), 303)

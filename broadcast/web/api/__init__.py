@@ -13,6 +13,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from broadcast.web.api import (
+    accounts,
     airing,
     areas,
     auth,
@@ -145,7 +146,7 @@ def init_app(app: Flask) -> Api:
     # A wall-clock time without offset: a string with the field's pattern, not an RFC 3339 date-time.
     api.register_field(LocalMoment, "string", None)
     for module in (system, auth, areas, stations, station_sync, deliveries, airing, emergencies, items, lexicon,
-                   schedule, webhooks, reports, exchange, exchange_out):
+                   schedule, webhooks, reports, accounts, exchange, exchange_out):
         api.register_blueprint(module.blp)
     return api
 

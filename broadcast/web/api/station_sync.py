@@ -25,7 +25,7 @@ from broadcast.db.models import Station, StationManifest
 from broadcast.errors import Forbidden, NotFound, Unauthenticated
 from broadcast.i18n import _l
 from broadcast.security import token_digest
-from broadcast.services import asrun, audio_access, commands, deliveries, exports, publication
+from broadcast.services import asrun, audio_access, commands, deliveries, exports, publication, stations
 from broadcast.storage import audio_store
 from broadcast.web.api.sync_schemas import (
     AckSchema,
@@ -85,8 +85,12 @@ def _start_station_side(app) -> http_pull.PullCache:
 
 
 def _load_station(digest: str) -> http_pull.StationRef | None:
-    row = db().execute(select(Station.id, Station.code).where(Station.token_sha256 == digest, Station.active)).first()
-    return http_pull.StationRef(row.id, row.code) if row else None
+    row = db().execute(select(Station.id, Station.code, Station.token_sha256, Station.previous_token_expires_at)
+                       .where(stations.token_matches(digest, utc_now()), Station.active)).first()
+    if row is None:
+        return None
+    # A replaced token is remembered with its end, so the cache cannot keep it working past its overlap.
+    return http_pull.StationRef(row.id, row.code, None if row.token_sha256 == digest else row.previous_token_expires_at)
 
 
 def _flush_contacts(batch) -> None:
@@ -103,6 +107,8 @@ def _station(code: str) -> http_pull.StationRef:
 def _authenticate(code: str) -> http_pull.StationRef:
     token = bearer_token()
     station = pull_cache().station(token_digest(token), _load_station) if token and token.startswith("st_") else None
+    if station is not None and station.expires_at is not None and station.expires_at <= utc_now():
+        station = None
     if station is None:
         if current_user.is_authenticated:  # a person, signed in: known, but this is a station's route
             raise Forbidden(_l("Only the station itself, with its token, can do this."))

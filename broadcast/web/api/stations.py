@@ -1,11 +1,14 @@
-"""Stations: listing within the caller's area, adding, and issuing tokens."""
+"""Stations: listing within the caller's area, adding, and issuing, rotating and revoking tokens."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask_smorest import Blueprint
 
 from broadcast.db.models import Level, Role
 from broadcast.services import areas, stations
+from broadcast.web.api.account_schemas import StationTokenRotatedSchema, StationTokenRotateSchema
 from broadcast.web.api.schemas import StationCreateSchema, StationQuerySchema, StationSchema, TokenSchema
 from broadcast.web.auth import bearer_token, login_required, require_station, role_required, signed_in_user
 from broadcast.web.context import db
@@ -54,3 +57,25 @@ def _for_user(code: str):
 def issue_token(code: str):
     station = stations.get_station(db(), code, signed_in_user())
     return {"token": stations.issue_token(db(), station, actor=signed_in_user())}
+
+
+@blp.route("/<code>/token/rotate", methods=["POST"])
+@blp.arguments(StationTokenRotateSchema)
+@blp.response(201, StationTokenRotatedSchema)
+@role_required(Role.EDITOR)
+def rotate_token(data, code: str):
+    """A new token for the station; the old one keeps working for ``overlap_hours`` so the agent can be given
+    the new one without a gap."""
+    station = stations.get_station(db(), code, signed_in_user())
+    token = stations.rotate_token(db(), station, overlap=timedelta(hours=data["overlap_hours"]),
+                                  actor=signed_in_user())
+    return {"token": token, "previous_valid_until": station.previous_token_expires_at}
+
+
+@blp.route("/<code>/token", methods=["DELETE"])
+@blp.response(204)
+@role_required(Role.EDITOR)
+def revoke_token(code: str):
+    """The station's tokens, current and previous, stop working at once."""
+    station = stations.get_station(db(), code, signed_in_user())
+    stations.revoke_token(db(), station, actor=signed_in_user())
