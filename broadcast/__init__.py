@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from broadcast.config import ConfigError, Settings, load_settings
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
     )
+    if settings.trusted_proxies:
+        # Only the addresses those proxies added are believed; a client cannot forge its way past the throttle.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     app.extensions["settings"] = settings
     app.extensions["database"] = Database(settings.resolved_database_url, echo=settings.sql_echo)
     http_pull.watch_station_changes(app.extensions["database"].sessions, settings.instance_path)

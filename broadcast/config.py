@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     login_limit_per_address: str = "30 per minute;300 per hour"
     login_limit_per_account_address: str = "5 per 15 minutes"
     login_limit_per_account: str = "30 per hour"
+    # Reverse proxies in front of the service that append the client's address to X-Forwarded-For (and set
+    # X-Forwarded-Proto), e.g. 1 behind one nginx. 0: none, the connection's address is the client's. Behind a
+    # proxy it must be set, or every person shares the proxy's address and its login throttle.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
     sql_echo: bool = False
 
     @classmethod

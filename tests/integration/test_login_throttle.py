@@ -52,6 +52,16 @@ def test_sixty_parallel_wrong_logins_get_no_more_password_checks_than_the_limit(
     assert statuses.count(401) == password_checks[0] and statuses.count(429) == 60 - password_checks[0]
 
 
+def _seeded_app(settings):
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    from broadcast.services import demo
+
+    with app.app_context(), app.extensions["database"].sessions() as session:
+        list(demo.seed(session))
+    return app
+
+
 @pytest.fixture
 def redis_app(tmp_path, database):
     """The service with its counters in Redis (REDIS_URL), as several web nodes share them."""
@@ -65,13 +75,8 @@ def redis_app(tmp_path, database):
 
         unavailable(f"Redis at {url} is not reachable")
     channel = f"test:{secrets.token_hex(6)}"  # a run of its own: counters under a prefix nobody else uses
-    app = create_app(load_settings(instance_path=tmp_path / "instance", database_url=database.url, redis_url=url,
-                                   redis_channel=channel))
-    app.config.update(TESTING=True)
-    from broadcast.services import demo
-
-    with app.app_context(), app.extensions["database"].sessions() as session:
-        list(demo.seed(session))
+    app = _seeded_app(load_settings(instance_path=tmp_path / "instance", database_url=database.url,
+                                    redis_url=url, redis_channel=channel))
     yield app
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(f"{channel}*"):
@@ -145,6 +150,26 @@ def test_every_login_from_one_address_is_bounded(seeded, password_checks):
     """Trying many names from one address meets LOGIN_LIMIT_PER_ADDRESS (30 per minute)."""
     statuses = [_login(seeded, f"name-{n}", "guess-xyz-123", ATTACKER).status_code for n in range(40)]
     assert statuses == [401] * 30 + [429] * 10 and password_checks[0] == 30
+
+
+def test_behind_a_proxy_each_client_is_counted_by_the_address_the_proxy_saw(tmp_path, database):
+    """TRUSTED_PROXIES=1: the address nginx appended is the client's; one a client wrote itself is not."""
+    app = _seeded_app(load_settings(instance_path=tmp_path / "instance", database_url=database.url,
+                                    trusted_proxies=1))
+    proxy = "10.0.0.1"
+
+    def via_proxy(password: str, forwarded_for: str) -> int:
+        return app.test_client().post("/api/v1/auth/login", json={"username": "pheduyet", "password": password},
+                                      environ_base={"REMOTE_ADDR": proxy},
+                                      headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    try:
+        assert [via_proxy(f"guess-{n}-xyz", ATTACKER) for n in range(6)] == [401] * 5 + [429]
+        # The attacker pretending to be the approver's office: the proxy appends the real address after it.
+        assert via_proxy(DEMO_PASSWORD, f"{PHEDUYET}, {ATTACKER}") == 429
+        assert via_proxy(DEMO_PASSWORD, PHEDUYET) == 200
+    finally:
+        app.extensions["database"].dispose()
 
 
 @pytest.mark.parametrize("value", ["lots", "5 per fortnight", ""])
