@@ -7,6 +7,7 @@ unless the editors' lexicon gives the abbreviation a reading of its own.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -58,12 +59,17 @@ def _in_context(text: str, lexicon: Mapping[str, str]) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=32)
+def _keys_pattern(keys: frozenset[str]) -> re.Pattern[str]:
+    """One pattern for every key, built once per set of keys (the lexicon changes far less often than texts)."""
+    # Longest keys first so "TP.HCM" wins over "TP" where both could start at the same place.
+    ordered = sorted(keys, key=lambda key: (-len(key), key))
+    return re.compile(r"(?<![\w&.])(?:" + "|".join(re.escape(k) for k in ordered) + r")(?![\w&])")
+
+
 def expand_abbreviations(text: str, lexicon: Mapping[str, str]) -> str:
     """Replace every whole-word occurrence of a lexicon key by its expansion, the context-read ones first."""
     text = _in_context(text, lexicon)
     if not lexicon:
         return text
-    # Longest keys first so "TP.HCM" wins over "TP" where both could start at the same place.
-    keys = sorted(lexicon, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w&.])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w&])")
-    return pattern.sub(lambda m: lexicon[m.group()], text)
+    return _keys_pattern(frozenset(lexicon)).sub(lambda m: lexicon[m.group()], text)
