@@ -41,6 +41,7 @@ __all__ = [
 
 _SYMBOLS = {"&": " và "}
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_WORD_SLASH_WORD = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" +([.,;:?!])")
 
 
@@ -71,6 +72,8 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
     text = spell_numbers(text)
     text = read_percent_signs(text)
     text = expand_abbreviations(text, words)
+    # A slash left between two words is "and/or" ("nam/nữ thanh niên"): read as the two words.
+    text = _WORD_SLASH_WORD.sub(" ", text)
     for symbol, spoken in _SYMBOLS.items():
         text = text.replace(symbol, spoken)
     text = normalize_tones(text)

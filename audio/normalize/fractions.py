@@ -22,7 +22,8 @@ _COUNTS = (
     r"chỉ tiêu|tiêu chí|nhiệm vụ|mục tiêu|hộ|xã|phường|thị trấn|thôn|bản|ấp|làng|tổ|khu|khu dân cư|"
     r"người|trường|lớp|học sinh|đơn vị|cơ sở|thành viên|đại biểu|phiếu|cán bộ|đảng viên|hội viên|"
     r"đoàn viên|doanh nghiệp|hợp tác xã|dự án|công trình|hạng mục|thủ tục|hồ sơ|lao động|gia đình|trạm|"
-    r"huyện|tỉnh|thành phố|địa phương|cơ quan|chi bộ|tổ chức|câu|môn|điểm|trận|bàn|ca|lượt|bệnh nhân"
+    r"huyện|tỉnh|thành phố|địa phương|cơ quan|chi bộ|tổ chức|câu|môn|điểm|trận|bàn|ca|lượt|bệnh nhân|"
+    r"ngày|tuần"
 )
 # Words that make what follows a share, never a date.
 _SHARE_WORDS = r"đạt|chiếm|gần|hơn|khoảng|còn|chỉ|mới|lên|xuống|bằng|tăng|giảm"
@@ -35,6 +36,10 @@ _SHARE = re.compile(rf"(?P<word>\b(?i:{_SHARE_WORDS})\s)(?P<a>{NUMBER})/(?P<b>{N
 _PREVIOUS_WORD = re.compile(r"(\w+)\s+$")
 # "24/7" (round the clock) is an idiom, said "hai mươi tư trên bảy", unless it is the date 24 July.
 _ROUND_THE_CLOCK = re.compile(r"(?<![\w/.,-])24/7(?![\w/]|[.,]\d)")
+# House and lane numbers: "số nhà 12/5", "ngõ 34/2" are said "mười hai trên năm", never a date.
+_ADDRESS = re.compile(
+    r"(?P<word>\b(?i:số nhà|nhà số|ngõ|ngách|hẻm|kiệt|số)\s+)(?P<a>\d+)/(?P<b>\d+)(?![\w/]|[.,]\d)"
+)
 # Two numbers with thousands dots can never be a date: "1.452/1.520" is a ratio.
 _GROUPED_RATIO = re.compile(
     r"(?<![\w/.,-])(?P<a>\d{1,3}(?:\.\d{3})+|\d+)/(?P<b>\d{1,3}(?:\.\d{3})+)(?![\w/]|[.,]\d)"
@@ -65,6 +70,7 @@ def read_counted_fractions(text: str) -> str:
         of_amount = re.fullmatch(_AMOUNTS, match["noun"], re.IGNORECASE) is not None
         return read_fraction(match["a"], match["b"], of_amount)
 
+    text = _ADDRESS.sub(lambda m: f"{m['word']}{read_number(m['a'])} trên {read_number(m['b'])}", text)
     text = _COUNTED.sub(counted, text)
     text = _SHARE.sub(lambda m: m["word"] + read_fraction(m["a"], m["b"], of_amount=True), text)
     text = _ROUND_THE_CLOCK.sub(lambda m: m.group() if _after_day_word(m) else "hai mươi tư trên bảy", text)

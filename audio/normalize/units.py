@@ -97,7 +97,7 @@ _UNIT = "|".join(re.escape(u) for u in _UNIT_KEYS)
 _PER_WORD = "|".join(re.escape(w) for w in sorted({*_PER_NOUNS, *UNITS}, key=len, reverse=True))
 # The unit must end there: not the "m" of "mét" or "m²". A "/" may follow only before what it is counted
 # per ("300 kg/ha"), not in "12 V/v" (về việc, "regarding").
-_END = rf"(?![\w²³])(?!/(?!(?:{_PER_WORD})(?![\w²³])))"
+_END = rf"(?![\w²³])(?!/(?!(?:{_PER_WORD})(?![\w²³])|\s?\d))"
 _AFTER_NUMBER = re.compile(rf"(?<![\w.,])(?P<q>{_NUMBER_OR_RANGE}{_SCALE})\s?(?P<unit>{_UNIT}){_END}")
 # "/" glued between a word (or %, ², ³) and a counted noun or unit: "đồng/kg", "%/năm", "tấn/ha".
 _PER = re.compile(rf"(?<=[^\W\d_]|[%²³])\s?/\s?(?P<per>{_PER_WORD})(?![\w²³])")
@@ -125,6 +125,11 @@ def read_units(text: str) -> str:
     return _AFTER_NUMBER.sub(lambda m: f"{m['q']} {UNITS[m['unit']]}", text)
 
 
+# "0,4 mg/1 lít khí thở": per a stated amount, said "trên".
+_PER_AMOUNT = re.compile(r"(?<=[^\W\d_])\s?/\s?(?=\d)")
+
+
 def read_per(text: str) -> str:
     """Read "/" between a word and what it is counted per as "một": "đồng/kg" → "đồng một ki lô gam"."""
-    return _PER.sub(lambda m: f" một {UNITS.get(m['per'], m['per'])}", text)
+    text = _PER.sub(lambda m: f" một {UNITS.get(m['per'], m['per'])}", text)
+    return _PER_AMOUNT.sub(" trên ", text)

@@ -57,6 +57,10 @@ FRACTIONS = [
         "Tỷ lệ một nghìn bốn trăm năm mươi hai trên một nghìn năm trăm hai mươi hộ tham gia.",
     ),
     ("Đã cấp 1.200/1.350 thẻ.", "Đã cấp một nghìn hai trăm trên một nghìn ba trăm năm mươi thẻ."),
+    ("Làm việc 7/7 ngày, trực 24/24 giờ.", "Làm việc bảy trên bảy ngày, trực hai mươi tư trên hai mươi tư giờ."),
+    # house and lane numbers
+    ("Số nhà 12/5 đường Trần Phú.", "Số nhà mười hai trên năm đường Trần Phú."),
+    ("Ngõ 34/2 phố Nguyễn Trãi.", "Ngõ ba mươi tư trên hai phố Nguyễn Trãi."),
     # dates stay dates, even before a noun, after a day word
     ("Sáng 9/12 người dân đi bầu cử.", "Sáng ngày chín tháng mười hai người dân đi bầu cử."),
     ("Ngày 3/2 là ngày thành lập Đảng.", "Ngày ba tháng hai là ngày thành lập Đảng."),

@@ -73,6 +73,11 @@ CASES = [
     ("Mật độ dân số 850 người/km².", "Mật độ dân số tám trăm năm mươi người một ki lô mét vuông."),
     ("Đường dài 12 Km, chở 500 Kg hàng.", "Đường dài mười hai ki lô mét, chở năm trăm ki lô gam hàng."),
     ("Máy bơm 7,5 KW, lưu lượng 20 l/s.", "Máy bơm bảy phẩy năm ki lô oát, lưu lượng hai mươi lít trên giây."),
+    ("Nồng độ cồn vượt 0,4 mg/1 lít khí thở.", "Nồng độ cồn vượt không phẩy bốn mi li gam trên một lít khí thở."),
+    ("Quá 50 miligam/100 mililít máu.", "Quá năm mươi miligam trên một trăm mililít máu."),
+    # a slash between two other words is "and/or": both words are read
+    ("Ưu tiên nam/nữ thanh niên.", "Ưu tiên nam nữ thanh niên."),
+    ("Cha/mẹ học sinh ký tên.", "Cha mẹ học sinh ký tên."),
     # unit letters without a number before them are not units
     ("Ha ha, bà con cười vui.", "Ha ha, bà con cười vui."),
     ("Khu vực m của thôn.", "Khu vực m của thôn."),
