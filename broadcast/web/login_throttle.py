@@ -15,11 +15,15 @@ hammering is still checked and gets in (the two-person emergency approval cannot
 price is that a guesser with many addresses gets one guess per address per window; a second factor is the
 answer to that, not a lock. Counters are keyed by the name as typed (folded), whether or not such an account
 exists, and the answer is the same 401 or 429 for both, so the throttle tells nobody which names exist.
+
+If Redis cannot be reached, this process counts in its own memory meanwhile (and says so in the log): logins
+go on, still throttled, rather than all failing or none being counted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
@@ -27,11 +31,15 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from broadcast.errors import DomainError
 from broadcast.i18n import _l
 
 EXTENSION = "login_limiter"
+log = logging.getLogger(__name__)
 
 
 class LoginThrottled(DomainError):
@@ -49,8 +57,10 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["settings"]
     # One limiter per application (tests build many), so its memory storage is its own.
     limiter = Limiter(get_remote_address, app=app, storage_uri=settings.redis_url or "memory://",
-                      key_prefix=f"{settings.redis_channel}:login", default_limits=[], headers_enabled=False)
+                      storage_options={"wrap_exceptions": True}, key_prefix=f"{settings.redis_channel}:login",
+                      default_limits=[], headers_enabled=False)
     app.extensions[EXTENSION] = limiter
+    app.extensions["login_limiter_fallback"] = FixedWindowRateLimiter(MemoryStorage())
     app.extensions["login_limits"] = {
         "address": parse_many(settings.login_limit_per_address),
         "account_address": parse_many(settings.login_limit_per_account_address),
@@ -65,7 +75,14 @@ def _account(username: str) -> str:
 
 def admit(username: str) -> None:
     """Count this attempt and raise LoginThrottled if its password may not be checked now."""
-    strategy = current_app.extensions[EXTENSION].limiter
+    try:
+        _admit(current_app.extensions[EXTENSION].limiter, username)
+    except StorageError as exc:
+        log.warning("login throttle: shared storage unreachable (%s); counting in this process", exc)
+        _admit(current_app.extensions["login_limiter_fallback"], username)
+
+
+def _admit(strategy, username: str) -> None:
     limits = current_app.extensions["login_limits"]
     address, account = request.remote_addr or "?", _account(username)
     refused: list[tuple[RateLimitItem, tuple[str, ...]]] = []
@@ -94,6 +111,10 @@ def _first_from_here(strategy, limits, account: str, address: str) -> bool:
 
 def succeeded(username: str) -> None:
     """The right password: this address is not guessing this account, so its count starts again."""
-    strategy = current_app.extensions[EXTENSION].limiter
+    keys = ("account-address", _account(username), request.remote_addr or "?")
     for item in current_app.extensions["login_limits"]["account_address"]:
-        strategy.clear(item, "account-address", _account(username), request.remote_addr or "?")
+        for strategy in (current_app.extensions[EXTENSION].limiter, current_app.extensions["login_limiter_fallback"]):
+            try:
+                strategy.clear(item, *keys)
+            except StorageError:
+                pass  # unreachable: admit() said so already

@@ -100,6 +100,18 @@ def test_the_counters_in_redis_are_shared_and_atomic_too(redis_app, password_che
     assert _login(redis_app, "pheduyet", DEMO_PASSWORD, PHEDUYET).status_code == 200
 
 
+def test_without_redis_logins_go_on_throttled_in_memory(tmp_path, database, password_checks):
+    from tests.services import free_port
+
+    app = _seeded_app(load_settings(instance_path=tmp_path / "instance", database_url=database.url,
+                                    redis_url=f"redis://127.0.0.1:{free_port()}/0"))  # nobody listens there
+    try:
+        assert _hammer(app, "pheduyet", 20).count(401) <= 5 and password_checks[0] <= 5
+        assert _login(app, "pheduyet", DEMO_PASSWORD, PHEDUYET).status_code == 200
+    finally:
+        app.extensions["database"].dispose()
+
+
 def _answers(app, username: str, address: str) -> list[tuple]:
     answers = []
     for n in range(8):
