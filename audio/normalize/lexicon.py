@@ -29,6 +29,8 @@ _IN_CONTEXT = [
      "Thường trực"),
     ("TT", r"\s+(?:Y tế|Văn hóa|Văn hoá|VH|GDNN|GDTX|Hành chính công|Dịch vụ|Chính trị|Phục vụ|Khuyến nông|"
            r"Truyền thông|Phát triển quỹ đất|Nước sạch)", "Trung tâm"),
+    # "CT" is a directive (chỉ thị) in codes, but the chairman before the body he chairs: "CT UBND xã".
+    ("CT", r"\s+(?:UBND|HĐND|UBMTTQ|MTTQ|Ủy ban|Uỷ ban|Hội đồng|Hội|HTX|CĐCS|xã|huyện|tỉnh|nước)\b", "Chủ tịch"),
     # "ĐT" is đào tạo in GD&ĐT but the telephone in "ĐT: 0912..." and "ĐT 0219...".
     ("ĐT", r"\s*(?::|\(?\d)", "điện thoại"),
     ("ĐT", r"\s+(?:(?i:di động|cố định|bàn))", "điện thoại"),

@@ -43,6 +43,11 @@ CASES = [
     ("Khám tại TT Y tế huyện.", "Khám tại Trung tâm Y tế huyện."),
     ("Nộp hồ sơ ở TT Hành chính công.", "Nộp hồ sơ ở Trung tâm Hành chính công."),
     ("Theo TT 22/2023.", "Theo thông tư số hai mươi hai năm hai nghìn không trăm hai mươi ba."),
+    # CT: a directive in codes and before its number, the chairman before the body
+    ("Đồng chí CT UBND xã phát biểu.", "Đồng chí Chủ tịch Ủy ban nhân dân xã phát biểu."),
+    ("CT Hội Nông dân xã trao quà.", "Chủ tịch Hội Nông dân xã trao quà."),
+    ("Thực hiện Chỉ thị 05/CT-TTg.", "Thực hiện Chỉ thị số năm Thủ tướng Chính phủ."),
+    ("Theo CT số 12 của Tỉnh ủy.", "Theo chỉ thị số mười hai của Tỉnh ủy."),
     # ĐT: telephone before a number, đào tạo inside GD&ĐT
     ("ĐT: 0912 345 678.", "điện thoại: không chín một hai, ba bốn năm, sáu bảy tám."),
     ("Phòng GD&ĐT huyện.", "Phòng giáo dục và đào tạo huyện."),
