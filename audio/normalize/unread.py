@@ -8,6 +8,16 @@ in the reading preview and can add them to the lexicon from there.
 from __future__ import annotations
 
 import re
+import unicodedata
+
+# One Vietnamese syllable, without its tone mark: an initial, a vowel nucleus and one of the allowed finals.
+# A word in capitals that is such a syllable ("THÔNG BÁO" in a headline) is read as the word; one that is not
+# ("BTS", "TTYT", "UBNDX") will be spelled.
+_SYLLABLE = re.compile(
+    r"(?:b|c|ch|d|đ|g|gh|gi|h|k|kh|l|m|n|ng|ngh|nh|p|ph|qu|r|s|t|th|tr|v|x)?"
+    r"[aăâeêioôơuưy]{1,3}(?:c|ch|m|n|ng|nh|p|t)?"
+)
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 
 # Letters Vietnamese spelling never uses; a word with one of them is a foreign word or a code.
 _FOREIGN_LETTERS = frozenset("fjwzFJWZ")
@@ -25,9 +35,14 @@ def _unread(token: str) -> bool:
         return True  # a symbol: °, /, #, @, *, ², €, ...
     if any(ch.isdigit() for ch in token):
         return True  # a number no rule read (a code, a plate)
-    # Two capitals make an abbreviation ("BTS", "TTYT", "VNeID"). One capital alone is left unmarked: it is
-    # an initial ("Nguyễn Văn A") or a word ("Y tế"), which the voice says as the letter.
-    return sum(ch.isupper() for ch in letters) >= 2
+    # Two capitals make an abbreviation ("BTS", "TTYT", "VNeID"), unless the word is a syllable written in
+    # capitals. One capital alone is left unmarked: it is an initial ("Nguyễn Văn A") or a word ("Y tế").
+    return sum(ch.isupper() for ch in letters) >= 2 and not _is_syllable(token)
+
+
+def _is_syllable(word: str) -> bool:
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", word.lower()) if ch not in _TONE_MARKS)
+    return _SYLLABLE.fullmatch(unicodedata.normalize("NFC", bare)) is not None
 
 
 def unread_terms(reading: str) -> list[str]:

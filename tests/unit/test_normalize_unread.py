@@ -15,6 +15,9 @@ CASES = [
     ("Tham gia nhóm #antoan trên mạng.", ["#antoan"]),
     ("Đạt chuẩn ISO 9001 và WHO khuyến cáo.", ["ISO", "WHO"]),
     ("TTYTX và UBX thông báo.", ["TTYTX", "UBX"]),
+    # a headline in capitals is words, not abbreviations
+    ("THÔNG BÁO LỊCH TIÊM CHỦNG CỦA TRẠM BTS", ["BTS"]),
+    ("KHẨN CẤP: NƯỚC LŨ ĐANG LÊN NHANH", []),
     # fully read text leaves nothing; single capitals are initials or words and stay unmarked
     ("Ngày 14-12, UBND xã họp; nhiệt độ 12-14°C, mưa 100-150mm.", []),
     ("Ông Nguyễn Văn A đến Trạm Y tế.", []),
