@@ -445,6 +445,9 @@ BUILT_IN_LEXICON: Mapping[str, str] = {
     **_CURRENCY,
 }
 
+# The parts of a document code that name its type (the rest name the issuer and its desk).
+DOCUMENT_TYPES = frozenset(_DOCUMENT_TYPES) - {"V/v", "v/v"}
+
 # Parts of document codes that mean something else in running text, or only appear in codes: the
 # departments of a People's Committee office (1234/UBND-VX) and "BTC", the Ministry of Finance in TT-BTC.
 CODE_PARTS: Mapping[str, str] = {

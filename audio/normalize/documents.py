@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from .abbreviations import DOCUMENT_TYPES
 from .lexicon import expand_code_part
 from .numbers import read_integer
 from .tones import normalize_tones
@@ -58,17 +59,19 @@ def read_document_numbers(text: str, lexicon: Mapping[str, str]) -> str:
     def spoken(match: re.Match[str]) -> str:
         parts = match["code"].split("-")
         document_type = match.groupdict().get("type")
-        if document_type is None:
+        if document_type is None and parts[0] in DOCUMENT_TYPES:
             document_type, parts = parts[0], parts[1:]
         words = [match["so"] or "số", read_integer(int(match["n"].replace(".", "")))]
         if match.groupdict().get("y"):
             words += ["năm", read_integer(int(match["y"]))]
-        type_words = expand_code_part(document_type, lexicon)
-        said = type_words != document_type and (_said_before(match.string, match.start(), type_words)
-                                                 or _said_before(match.string, match.start(), document_type))
-        if not said:
-            words.append(type_words)
-        if not (len(parts) == 1 and _named_after(match.string, match.end(), parts[0], lexicon)):
+        if document_type is not None:
+            type_words = expand_code_part(document_type, lexicon)
+            said = type_words != document_type and (_said_before(match.string, match.start(), type_words)
+                                                     or _said_before(match.string, match.start(), document_type))
+            if not said:
+                words.append(type_words)
+        # "456/SYT-NVY ... của Sở Y tế": the issuer is named after; its desk (NVY) means nothing to a listener.
+        if not (parts and _named_after(match.string, match.end(), parts[0], lexicon)):
             words += [expand_code_part(part, lexicon) for part in parts]
         return " ".join(words)
 

@@ -25,7 +25,7 @@ _EMERGENCY = r"11[1-5]"
 _EMERGENCY_LIST = re.compile(rf"(?<![\w.,/])(?P<list>{_EMERGENCY}(?:\s?[/,;–-]\s?{_EMERGENCY})+)(?![\w/]|[.,]\d)")
 _CALLING_WORDS = (
     r"(?i:gọi(?: ngay)?(?: số)?|quay số|bấm số|số|số điện thoại|số máy|đường dây nóng|tổng đài|hotline|"
-    r"liên hệ|báo(?: ngay)?(?: về)?(?: số)?|khẩn cấp|cấp cứu|cứu hỏa|công an|SĐT|ĐT)"
+    r"liên hệ|báo(?: ngay)?(?: về)?(?: số)?|khẩn cấp|cấp cứu|cứu hỏa|cứu hộ|công an|cảnh sát|PCCC|SĐT|ĐT)"
 )
 _EMERGENCY_AFTER_WORD = re.compile(
     rf"(?<![\w])(?P<word>{_CALLING_WORDS})(?P<gap>:?\s)(?P<n>{_EMERGENCY})(?![\w/]|[.,]\d)"
@@ -51,18 +51,16 @@ def _split(digits: str, head: int) -> list[str]:
 
 
 def _groups(written: str) -> list[str]:
-    """The digit groups as written, a one-digit group joined to the next; unbroken numbers split 4-3-3."""
-    groups = _GROUP.findall(written)
-    if len(groups) == 1:
-        return _split(groups[0], 4) if len(groups[0]) > 4 else groups
+    """The digit groups as written, long runs split 4-3-3 and a one-digit group joined to the next."""
+    written_groups = _GROUP.findall(written)
+    groups = [part for group in written_groups for part in (_split(group, 4) if len(group) > 4 else [group])]
     merged: list[str] = []
     carry = ""
     for group in groups:
         if len(carry + group) == 1:
             carry = group
             continue
-        # A long run inside a written number ("(0219) 3862567") is split like an unbroken one.
-        merged.extend(_split(carry + group, 4) if len(carry + group) > 4 else [carry + group])
+        merged.append(carry + group)
         carry = ""
     if carry:
         merged[-1] += carry

@@ -9,6 +9,10 @@ from .numbers import NUMBER, pad_words, read_number, read_ordinal
 _SCALE = r"(?:\s?(?P<scale>nghìn|ngàn|triệu|tỷ))?"
 # "50.000đ", "50.000 đ", "2 triệu VNĐ": the currency sign becomes "đồng"; "50.000 đồng" needs nothing.
 _MONEY_DONG = re.compile(rf"(?<![\d.,])(?P<n>{NUMBER}){_SCALE}\s?(?:đ|VNĐ|VND|vnđ)(?!\w)")
+# "55.000-58.000đ/kg": a range of prices with the currency written once, after the second amount.
+_MONEY_DONG_RANGE = re.compile(
+    rf"(?<![\d.,])(?P<a>{NUMBER})\s?[-–]\s?(?P<n>{NUMBER}){_SCALE}\s?(?:đ|VNĐ|VND|vnđ)(?!\w)"
+)
 _MONEY_DOLLAR = re.compile(rf"\$\s?(?P<n>{NUMBER}){_SCALE}(?!\w)")
 _ORDINAL = re.compile(r"(?P<word>(?i:thứ))\s+(?P<n>\d{1,3})(?![\d.,/])")
 _RANGE = re.compile(rf"(?<![\w/.,])(?P<a>{NUMBER})\s?[-–—]\s?(?P<b>{NUMBER})(?![\w/]|[.,]\d)")
@@ -23,6 +27,9 @@ def _with_scale(match: re.Match[str]) -> str:
 
 def read_money(text: str) -> str:
     """Read amounts written with đ, VNĐ or $ as "... đồng" / "... đô la"."""
+    text = _MONEY_DONG_RANGE.sub(
+        lambda m: pad_words(m, f"{read_number(m['a'])} đến {_with_scale(m)} đồng"), text
+    )
     text = _MONEY_DONG.sub(lambda m: pad_words(m, f"{_with_scale(m)} đồng"), text)
     return _MONEY_DOLLAR.sub(lambda m: pad_words(m, f"{_with_scale(m)} đô la"), text)
 

@@ -18,9 +18,11 @@ CASES = [
         "Thông tư số 22/2023/TT-BTC của Bộ Tài chính.",
         "Thông tư số hai mươi hai năm hai nghìn không trăm hai mươi ba của Bộ Tài chính.",
     ),
+    ("Công văn 12/UBND-VX của UBND huyện.", "Công văn số mười hai của Ủy ban nhân dân huyện."),
     (
-        "Công văn 12/UBND-VX của UBND huyện.",
-        "Công văn số mười hai Ủy ban nhân dân văn xã của Ủy ban nhân dân huyện.",
+        "Căn cứ Công văn số 456/SYT-NVY ngày 10/3/2025 của Sở Y tế.",
+        "Căn cứ Công văn số bốn trăm năm mươi sáu ngày mười tháng ba năm hai nghìn không trăm hai mươi lăm của "
+        "Sở Y tế.",
     ),
     ("Quyết định số 1.234/QĐ-UBND.", "Quyết định số một nghìn hai trăm ba mươi tư Ủy ban nhân dân."),
     ("Kế hoạch 2.015/KH-UBND của xã.", "Kế hoạch số hai nghìn không trăm mười lăm Ủy ban nhân dân của xã."),

@@ -17,6 +17,7 @@ CASES = [
     ("Gọi 024.3825.1234 ngay.", "Gọi không hai bốn, ba tám hai năm, một hai ba bốn ngay."),
     ("Số máy 0236 3822 115.", "Số máy không hai ba sáu, ba tám hai hai, một một năm."),
     ("Liên hệ 02193862567.", "Liên hệ không hai một chín, ba tám sáu hai, năm sáu bảy."),
+    ("Điện thoại liên hệ: 02193 862 567.", "Điện thoại liên hệ: không hai một chín, ba tám sáu hai, năm sáu bảy."),
     # mobiles
     ("Trưởng thôn: 0912 345 678.", "Trưởng thôn: không chín một hai, ba bốn năm, sáu bảy tám."),
     ("Gọi anh Hùng, 0987.654.321.", "Gọi anh Hùng, không chín tám bảy, sáu năm bốn, ba hai một."),
@@ -33,6 +34,7 @@ CASES = [
     ("Các số khẩn cấp 113, 114, 115 miễn phí.", "Các số khẩn cấp một một ba, một một bốn, một một năm miễn phí."),
     ("Gọi ngay 114 khi phát hiện cháy.", "Gọi ngay một một bốn khi phát hiện cháy."),
     ("Gọi 115 để được cấp cứu.", "Gọi một một năm để được cấp cứu."),
+    ("Đường dây nóng PCCC: 114.", "Đường dây nóng phòng cháy chữa cháy: một một bốn."),
     ("Báo ngay cho Công an qua số 113.", "Báo ngay cho Công an qua số một một ba."),
     ("Tổng đài 111 bảo vệ trẻ em.", "Tổng đài một một một bảo vệ trẻ em."),
     ("Tổng đài 1022 hỗ trợ người dân.", "Tổng đài một không hai hai hỗ trợ người dân."),

@@ -61,6 +61,8 @@ CASES = [
     ("Gói cước 4 GB mỗi ngày.", "Gói cước bốn gi ga bai mỗi ngày."),
     # "/" after a word is "per": said "một"
     ("Giá lợn hơi 52.000 đồng/kg.", "Giá lợn hơi năm mươi hai nghìn đồng một ki lô gam."),
+    ("Giá lợn 55.000-58.000đ/kg.", "Giá lợn năm mươi lăm nghìn đến năm mươi tám nghìn đồng một ki lô gam."),
+    ("Phạt 6-8 triệu đ.", "Phạt sáu đến tám triệu đồng."),
     ("Hỗ trợ 1,5 triệu đồng/người/tháng.", "Hỗ trợ một phẩy năm triệu đồng một người một tháng."),
     ("Thu nhập 65 triệu đồng/người/năm.", "Thu nhập sáu mươi lăm triệu đồng một người một năm."),
     ("Năng suất lúa đạt 62 tạ/ha.", "Năng suất lúa đạt sáu mươi hai tạ một héc ta."),
