@@ -32,6 +32,7 @@ def test_the_board_on_a_full_hd_display_keeps_its_last_board_when_the_link_drops
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.clock.install()  # the page's timers run when the test says: its refresh is driven, not waited for
     with serve(seeded) as url:
         page.goto(f"{url}/eboard/00694")
         page.locator(".eboard-warning").wait_for()
@@ -50,13 +51,20 @@ def test_the_board_on_a_full_hd_display_keeps_its_last_board_when_the_link_drops
                              ".fontSize)")
         assert size >= 40  # read from across the room
         screenshot(page, "eboard-1920.png")
+        # A new warning is issued: the board shows it at its next refresh, above the older one.
+        page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)  # from here time moves only when told
+        _warn(world, risk=5)
+        page.clock.run_for(16_000)
+        page.locator(".eboard-risk-5").wait_for()
+        assert page.locator(".eboard-warning").count() == 2
+        assert page.evaluate("document.querySelector('.eboard-warning').classList.contains('eboard-risk-5')")
         # The link drops: the page reloads from its own cache of the board and says since when.
         context.route("**/api/v1/exchange/eboards/**", lambda route: route.abort())
         page.reload()
         page.locator("#eboard-status").wait_for(state="visible")
         assert "Mất kết nối" in page.locator("#eboard-status").inner_text()
         assert "Tin một" in page.locator("#eboard-current").inner_text()
-        assert page.locator(".eboard-warning").count() == 1
+        assert page.locator(".eboard-warning").count() == 2
         screenshot(page, "eboard-offline.png")
     context.close()
     assert errors == []

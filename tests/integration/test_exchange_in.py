@@ -292,3 +292,54 @@ def test_the_pull_job_uses_the_configured_database(api, upstream, seeded, settin
     api.create(name="Trung ương", kind="json", url=upstream.url("/b"))
     assert exchange.pull_sources(now=NOW) == 1
     assert exchange.pull_sources(now=NOW) == 0  # not due again yet
+
+
+def test_internal_addresses_are_refused_unless_their_network_is_allowed(api, upstream, seeded):
+    from broadcast.channels import outbound
+    from broadcast.errors import InvalidInput
+    from broadcast.services import upstream_sources
+
+    with seeded.extensions["database"].sessions() as session:
+        with pytest.raises(InvalidInput, match="internal address"):
+            upstream_sources.create_source(session, users.get_user(session, "admin"), upstream_sources.SourceFields(
+                name="Nội bộ", kind="json", url=upstream.url("/x")), policy=outbound.PUBLIC_ONLY, now=NOW)
+    # Allowed when it was added, no longer when it is pulled: nothing is sent there, and the source says why.
+    upstream.documents["/x"] = (_json(BULLETIN_1), "application/json")
+    source = api.create(name="Nội bộ", kind="json", url=upstream.url("/x"))["source"]
+    settings = seeded.extensions["settings"]
+    with seeded.extensions["database"].sessions() as session:
+        context = bulletins_in.Context(audio_tools(settings), outbound.PUBLIC_ONLY, None, NOW)
+        assert bulletins_in.pull_due(session, context) == [None]
+    state = _source(seeded, source["id"])
+    assert "loopback" in state.last_error and upstream.server.requests == []
+
+
+def test_a_bulletin_whose_audio_cannot_be_downloaded_now_comes_again(api, upstream, seeded, tmp_path):
+    feed = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>a-1</guid><title>Chỉ có âm thanh</title>
+  <enclosure url="{upstream.url('/later.mp3')}" type="audio/mpeg" length="1"/></item>
+</channel></rss>""".encode()
+    upstream.documents["/feed.rss"] = (feed, "application/rss+xml")
+    source = api.create(name="Đài tỉnh", kind="rss", url=upstream.url("/feed.rss"))["source"]
+    [first] = _pull(seeded)
+    assert first.transient and first.received == [] and _items(seeded) == []
+    assert _source(seeded, source["id"]).etag is None  # so the next pull gets the whole feed again, not a 304
+    upstream.files["/later.mp3"] = tone(tmp_path / "later.mp3", 1.5).read_bytes()
+    [second] = _pull(seeded, NOW + timedelta(minutes=6))
+    assert second.created == 1 and _items(seeded)[0].content_source is ContentSource.RECORDING
+    assert "If-None-Match" not in upstream.server.requests[-2].headers  # the feed itself, asked in full
+
+
+def test_a_cap_source_pushes_an_alert_once(api, seeded):
+    created = api.create(name="PCTT", kind="cap")
+    url = f"/api/v1/exchange/sources/{created['source']['id']}/bulletins"
+    bearer = {"Authorization": f"Bearer {created['secret']}", "Content-Type": "application/cap+xml"}
+    alert = (CAP_FIXTURES / "province.xml").read_bytes()
+    first = api.client.post(url, data=alert, headers=bearer)
+    assert first.status_code == 201 and first.json["received"][0]["emergency"]
+    again = api.client.post(url, data=alert, headers=bearer)
+    assert again.status_code == 200 and again.json["received"][0]["duplicate"] is True
+    refused = api.client.post(url, data=(CAP_FIXTURES / "malformed.xml").read_bytes(), headers=bearer)
+    assert refused.status_code == 422
+    with seeded.extensions["database"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(EmergencyBroadcast)) == 1

@@ -174,3 +174,28 @@ def test_pushes_are_listed_for_admins(seeded, settings, gateway):
     listed = client.get("/api/v1/exchange/statistics/pushes", headers=admin).json
     assert [(p["day"], p["state"], p["attempts"]) for p in listed] == [("2026-11-29", "sent", 1)]
     assert client.get("/api/v1/exchange/statistics/pushes", headers=editor).status_code == 403
+
+
+def test_a_token_the_receiver_no_longer_takes_is_asked_for_again(seeded, settings, gateway):
+    build_world(seeded)
+    database = seeded.extensions["database"]
+    configured = _oauth(settings, gateway)
+    tokens = statistics_push.TokenCache()
+    assert _run(database, configured, NEXT_NIGHT, tokens).sent == 1
+    gateway.issued.clear()  # the gateway revoked every token before it expired
+    tomorrow = NEXT_NIGHT + timedelta(days=1)
+    assert _run(database, configured, tomorrow, tokens).failed == 1
+    [_, push] = _pushes(database)
+    assert push.response_status == 401
+    assert _run(database, configured, push.next_retry_at, tokens).sent == 1
+    assert gateway.token_requests == 2 and gateway.received[-1]["accepted"]
+
+
+def test_every_exchange_operation_is_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {"/api/v1/exchange/sources", "/api/v1/exchange/sources/{source_id}/bulletins",
+            "/api/v1/exchange/sources/{source_id}/disable", "/api/v1/exchange/sources/{source_id}/enable",
+            "/api/v1/exchange/statistics", "/api/v1/exchange/statistics/pushes", "/api/v1/exchange/stations",
+            "/api/v1/exchange/eboards/{code}"} <= set(paths)
+    push = paths["/api/v1/exchange/sources/{source_id}/bulletins"]["post"]
+    assert {"200", "201"} <= set(push["responses"])
