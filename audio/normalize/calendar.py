@@ -10,13 +10,15 @@ from .units import UNITS
 # A date already introduced by "ngày" (or "mùng"/"mồng") must not get a second "ngày".
 _DAY_WORD = r"(?:(?P<day_word>(?i:ngày|mùng|mồng))\s+)?"
 _FULL_DATE = re.compile(
-    _DAY_WORD + r"(?<![\d/.])(?P<d>\d{1,2})(?P<sep>[/-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?![\d/])"
+    _DAY_WORD + r"(?<![\d/.])(?P<d>\d{1,2})\s?(?P<sep>[/-])\s?(?P<m>\d{1,2})\s?(?P=sep)\s?(?P<y>\d{4})(?![\d/])"
 )
 _DAY_RANGE = re.compile(
     _DAY_WORD + r"(?<![\d/.])(?P<d1>\d{1,2})\s?[-–]\s?(?P<d2>\d{1,2})/(?P<m>\d{1,2})(?:/(?P<y>\d{4}))?(?![\d/])"
 )
 _DAY_MONTH = re.compile(_DAY_WORD + r"(?<![\d/.,])(?P<d>\d{1,2})/(?P<m>\d{1,2})(?![\d/]|,\d)")
 _MONTH_YEAR = re.compile(r"(?:(?P<month_word>(?i:tháng))\s+)?(?<![\d/.])(?P<m>\d{1,2})/(?P<y>\d{4})(?![\d/])")
+# "tháng 12-2025" (with its word: "12-2025" alone could be a range)
+_MONTH_YEAR_HYPHEN = re.compile(r"(?P<month_word>(?i:tháng))\s+(?P<m>\d{1,2})\s?[-–]\s?(?P<y>\d{4})(?![\d/-])")
 
 _ONE_DATE = r"\d{1,2}/\d{1,2}(?:/\d{4})?"
 _DATE_SPAN = re.compile(rf"(?<![\d/.,])(?P<a>{_ONE_DATE})\s?[-–]\s?(?P<b>{_ONE_DATE})(?![\d/])")
@@ -124,6 +126,7 @@ def read_dates(text: str) -> str:
     text = _FULL_DATE.sub(_full_date, text)
     text = _HYPHEN_DATE.sub(_hyphen_date, text)
     text = _MONTH_YEAR.sub(_month_year, text)
+    text = _MONTH_YEAR_HYPHEN.sub(_month_year, text)
     return _DAY_MONTH.sub(_full_date_no_year, text)
 
 

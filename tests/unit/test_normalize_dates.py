@@ -17,6 +17,8 @@ HYPHEN_DATES = [
     ("Hạn nộp hồ sơ là 25-3.", "Hạn nộp hồ sơ là ngày hai mươi lăm tháng ba."),
     ("Mùng 2-9 là Quốc khánh.", "Mùng hai tháng chín là Quốc khánh."),
     ("Chiều 8-3, Hội Phụ nữ gặp mặt.", "Chiều ngày tám tháng ba, Hội Phụ nữ gặp mặt."),
+    ("Kết quả tháng 12-2025.", "Kết quả tháng mười hai năm hai nghìn không trăm hai mươi lăm."),
+    ("Ngày 14 - 12 - 2025 họp.", "Ngày mười bốn tháng mười hai năm hai nghìn không trăm hai mươi lăm họp."),
     # day ranges keep their month
     ("Từ ngày 5-6/12 diễn ra hội thao.", "Từ ngày năm đến sáu tháng mười hai diễn ra hội thao."),
     (
