@@ -17,6 +17,8 @@ _DAY_RANGE = re.compile(
 )
 _DAY_MONTH = re.compile(_DAY_WORD + r"(?<![\d/.,])(?P<d>\d{1,2})/(?P<m>\d{1,2})(?![\d/]|,\d)")
 _MONTH_YEAR = re.compile(r"(?:(?P<month_word>(?i:tháng))\s+)?(?<![\d/.])(?P<m>\d{1,2})/(?P<y>\d{4})(?![\d/])")
+# "tháng 5-6": a span of months, said with the month word on both ends ("tháng năm đến tháng sáu").
+_MONTH_SPAN = re.compile(r"(?P<month_word>(?i:tháng))\s+(?P<a>\d{1,2})\s?[-–]\s?(?P<b>\d{1,2})(?![\d/-]|[.,]\d)")
 # "tháng 12-2025" (with its word: "12-2025" alone could be a range)
 _MONTH_YEAR_HYPHEN = re.compile(r"(?P<month_word>(?i:tháng))\s+(?P<m>\d{1,2})\s?[-–]\s?(?P<y>\d{4})(?![\d/-])")
 
@@ -127,7 +129,16 @@ def read_dates(text: str) -> str:
     text = _HYPHEN_DATE.sub(_hyphen_date, text)
     text = _MONTH_YEAR.sub(_month_year, text)
     text = _MONTH_YEAR_HYPHEN.sub(_month_year, text)
+    text = _MONTH_SPAN.sub(_month_span, text)
     return _DAY_MONTH.sub(_full_date_no_year, text)
+
+
+def _month_span(match: re.Match[str]) -> str:
+    first, last = int(match["a"]), int(match["b"])
+    if not 1 <= first < last <= 12:
+        return match.group()
+    word = match["month_word"]
+    return f"{word}{month_words(first).removeprefix('tháng')} đến {month_words(last)}"
 
 
 def _full_date_no_year(match: re.Match[str]) -> str:

@@ -19,6 +19,8 @@ HYPHEN_DATES = [
     ("Chiều 8-3, Hội Phụ nữ gặp mặt.", "Chiều ngày tám tháng ba, Hội Phụ nữ gặp mặt."),
     ("Kết quả tháng 12-2025.", "Kết quả tháng mười hai năm hai nghìn không trăm hai mươi lăm."),
     ("Ngày 14 - 12 - 2025 họp.", "Ngày mười bốn tháng mười hai năm hai nghìn không trăm hai mươi lăm họp."),
+    ("Thu hoạch tháng 5-6, mưa tháng 7 - 8.", "Thu hoạch tháng năm đến tháng sáu, mưa tháng bảy đến tháng tám."),
+    ("Tháng 3-4 trồng ngô.", "Tháng ba đến tháng tư trồng ngô."),
     # day ranges keep their month
     ("Từ ngày 5-6/12 diễn ra hội thao.", "Từ ngày năm đến sáu tháng mười hai diễn ra hội thao."),
     (
