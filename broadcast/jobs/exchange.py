@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from broadcast.audio_setup import audio_tools
 from broadcast.config import load_settings
 from broadcast.jobs.tasks import database
-from broadcast.services import bulletins_in, emergency_delivery
+from broadcast.services import bulletins_in, emergency_delivery, statistics_out, upstream_pull
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def pull_sources(now: datetime | None = None) -> int:
     settings = load_settings()
     context = bulletins_in.Context.from_settings(settings, audio_tools(settings), now or datetime.now(UTC))
     with database(settings).session() as session:
-        batches = bulletins_in.pull_due(session, context)
+        batches = upstream_pull.pull_due(session, context)
     created = 0
     for batch in batches:
         if batch is not None:
@@ -30,8 +30,6 @@ def pull_sources(now: datetime | None = None) -> int:
 
 def push_statistics(now: datetime | None = None) -> int:
     """Queue the previous day's statistics once, and send the pushes that are due; returns how many were tried."""
-    from broadcast.services import statistics_out
-
     settings = load_settings()
     if not settings.statistics_push_url:
         return 0

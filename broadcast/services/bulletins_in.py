@@ -7,9 +7,8 @@ enclosure, ``audio_url``) checked like an upload, else its text read aloud after
 through broadcast.alerts.importing, which makes an emergency broadcast or a submitted bulletin by its rules.
 Every later arrival of the same id is answered "duplicate" and changes nothing.
 
-Pulls send the last answer's ETag and Last-Modified back; a source that failed is tried again on its next turn.
-The validators of an answer are kept only when every bulletin in it was taken or refused for good, so a bulletin
-that failed for a passing reason (its audio host down) comes again in the next full answer.
+Pulling on a schedule is broadcast.services.upstream_pull's; pushes arrive through the API. Both hand the
+document to :func:`take`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import hmac
 import logging
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from broadcast.alerts import cap, importing
 from broadcast.audio_setup import AudioTools
-from broadcast.channels import outbound, upstream
+from broadcast.channels import outbound
 from broadcast.channels import webhook as signing
 from broadcast.config import Settings
 from broadcast.db.models import (
@@ -45,7 +44,6 @@ from broadcast.services import items, rendering
 from broadcast.services.audit import record
 from broadcast.services.emergencies import Outgoing
 from broadcast.services.inbound_formats import (
-    FormatError,
     Incoming,
     Parsed,
     is_cap,
@@ -56,9 +54,7 @@ from broadcast.services.inbound_formats import (
 
 log = logging.getLogger(__name__)
 
-PULL_TIMEOUT_S = 20.0
-# After failures a source waits longer, up to this (an upstream that is down is not hammered).
-MAX_BACKOFF_S = 3600
+CAP_TIMEOUT_S = 20.0  # for each alert a CAP feed links to
 
 
 @dataclass
@@ -239,7 +235,7 @@ def _bulletin(session: Session, source: UpstreamSource, bulletin: Incoming, via:
             target = Path(work) / "alert.xml"
             try:
                 outbound.download(bulletin.cap_url, target, context.policy, max_bytes=cap.MAX_BYTES,
-                                  timeout_s=PULL_TIMEOUT_S)
+                                  timeout_s=CAP_TIMEOUT_S)
             except OSError as exc:
                 batch.problems.append(f"{bulletin.ref}: {exc}")
                 batch.transient = True
@@ -292,51 +288,3 @@ def take(session: Session, source: UpstreamSource, body: bytes, *, via: str, con
     for bulletin in parsed.entries:
         _bulletin(session, source, bulletin, via, context, batch)
     return batch
-
-
-# Pulling ----------------------------------------------------------------------------------------------------------
-
-
-def _backoff(source: UpstreamSource) -> timedelta:
-    return timedelta(seconds=min(MAX_BACKOFF_S, source.pull_interval_s * 2 ** min(source.failures, 10)))
-
-
-def pull_source(session: Session, source: UpstreamSource, context: Context, sender) -> Batch | None:
-    """One conditional GET of the source and the intake of what it answered; None when it failed (recorded on
-    the source with the reason, and tried again later, later still after each failure)."""
-    source.last_pulled_at = context.now
-    try:
-        fetched = upstream.fetch(source.url, sender=sender, etag=source.etag, last_modified=source.last_modified,
-                                 token=source.pull_token, timeout_s=PULL_TIMEOUT_S)
-        batch = Batch() if fetched.not_modified else take(session, source, fetched.body, via="pull", context=context)
-    except (upstream.UpstreamFailed, FormatError) as exc:
-        session.rollback()
-        source.failures += 1
-        source.last_outcome, source.last_error = "failed", str(exc)[:2000]
-        source.next_pull_at = context.now + _backoff(source)
-        session.commit()
-        log.warning("source %s: pull failed (%d in a row): %s", source.name, source.failures, exc)
-        return None
-    source.failures = 0
-    source.last_outcome = "not_modified" if fetched.not_modified else "ok"
-    source.last_error = "; ".join(batch.problems)[:2000] or None
-    if not batch.transient:
-        source.etag, source.last_modified = fetched.etag, fetched.last_modified
-    source.next_pull_at = context.now + timedelta(seconds=source.pull_interval_s)
-    session.commit()
-    if batch.created:
-        log.info("source %s: %d new bulletins", source.name, batch.created)
-    return batch
-
-
-def due_sources(session: Session, now: datetime) -> list[UpstreamSource]:
-    return list(session.scalars(select(UpstreamSource).where(
-        UpstreamSource.active.is_(True), UpstreamSource.url.is_not(None), UpstreamSource.next_pull_at <= now)
-        .order_by(UpstreamSource.next_pull_at, UpstreamSource.id)))
-
-
-def pull_due(session: Session, context: Context) -> list[Batch | None]:
-    """Pull every active source whose turn has come."""
-    with outbound.session(context.policy) as sender:
-        return [pull_source(session, source, context, sender) for source in due_sources(session, context.now)]
-

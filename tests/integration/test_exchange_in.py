@@ -24,7 +24,7 @@ from broadcast.db.models import (
     RenderState,
     UpstreamSource,
 )
-from broadcast.services import bulletins_in, users
+from broadcast.services import bulletins_in, upstream_pull, users
 from tests.audio_fixtures import tone
 from tests.services import free_port
 from tests.standins.http_server import Reply, Request, StandInServer
@@ -98,7 +98,7 @@ def _pull(app, now=NOW) -> list:
     settings = app.extensions["settings"]
     with app.extensions["database"].sessions() as session:
         context = bulletins_in.Context.from_settings(settings, audio_tools(settings), now)
-        return bulletins_in.pull_due(session, context)
+        return upstream_pull.pull_due(session, context)
 
 
 def _items(app) -> list[NewsItem]:
@@ -309,7 +309,7 @@ def test_internal_addresses_are_refused_unless_their_network_is_allowed(api, ups
     settings = seeded.extensions["settings"]
     with seeded.extensions["database"].sessions() as session:
         context = bulletins_in.Context(audio_tools(settings), outbound.PUBLIC_ONLY, None, NOW)
-        assert bulletins_in.pull_due(session, context) == [None]
+        assert upstream_pull.pull_due(session, context) == [None]
     state = _source(seeded, source["id"])
     assert "loopback" in state.last_error and upstream.server.requests == []
 
