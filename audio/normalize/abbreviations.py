@@ -1,12 +1,15 @@
 """The built-in abbreviations of Vietnamese administration, written for this project from public usage.
 
+Also a few foreign words of everyday bulletins (Zalo, internet), written as Vietnamese say them.
+
 Each entry is how an announcer says the abbreviation on commune radio. Keys are matched whole-word and
 case-sensitively ("TT" is thông tư, "TTg" the Prime Minister). Proper names of bodies keep their capitals,
 as they are written in full in official texts; common nouns are lower case, as in running text.
 
 Left out on purpose, because one spelling has two common readings and a wrong guess is worse than the
 letters: CN (Chủ nhật / cử nhân / công nghiệp), CĐ (cao đẳng / công điện / Công đoàn), MN (mầm non /
-miền núi), TH (tiểu học / tổng hợp), ĐT (đào tạo / điện thoại: read from context in lexicon.py), KL.
+miền núi), TH (tiểu học / tổng hợp), ĐT (đào tạo / điện thoại: read from context in lexicon.py). KL
+(kết luận) and CĐ (công điện) are read only inside document codes, as CODE_PARTS.
 """
 
 from __future__ import annotations
@@ -386,8 +389,6 @@ _DOCUMENT_TYPES = {
     "TTr": "tờ trình",
     "GM": "giấy mời",
     "BB": "biên bản",
-    "KL": "kết luận",  # only in codes in practice, but harmless as a whole word in capitals
-    "CĐ": "công điện",
     "V/v": "về việc",
     "v/v": "về việc",
 }
@@ -424,6 +425,33 @@ _MEDIA_AND_PLACES = {
     "GMĐB": "gió mùa đông bắc",
 }
 
+# Foreign words bulletins use every day. espeak-ng switches to its English voice for them, a jarring change
+# of voice mid-sentence; written the way Vietnamese say them, they stay in the Vietnamese voice.
+_LOANWORDS = {
+    "Zalo": "da lô",
+    "Facebook": "phây búc",
+    "facebook": "phây búc",
+    "Fanpage": "phan pết",
+    "fanpage": "phan pết",
+    "YouTube": "diu túp",
+    "Youtube": "diu túp",
+    "internet": "in tơ nét",
+    "Internet": "in tơ nét",
+    "online": "on lai",
+    "website": "oép sai",
+    "Website": "oép sai",
+    "email": "i meo",
+    "Email": "i meo",
+    "wifi": "oai phai",
+    "WiFi": "oai phai",
+    "Wi-Fi": "oai phai",
+    "livestream": "lai xtrim",
+    "Hotline": "hót lai",
+    "hotline": "hót lai",
+    "miligam": "mi li gam",
+    "mililít": "mi li lít",
+}
+
 _CURRENCY = {
     "VNĐ": "đồng",
     "VND": "đồng",
@@ -442,15 +470,20 @@ BUILT_IN_LEXICON: Mapping[str, str] = {
     **_EDUCATION,
     **_DOCUMENT_TYPES,
     **_MEDIA_AND_PLACES,
+    **_LOANWORDS,
     **_CURRENCY,
 }
 
+# Document types that are read only inside codes (12-KL/TW, 05/CĐ-UBND): elsewhere they are ambiguous.
+_CODE_ONLY_TYPES = {"KL": "kết luận", "CĐ": "công điện"}
+
 # The parts of a document code that name its type (the rest name the issuer and its desk).
-DOCUMENT_TYPES = frozenset(_DOCUMENT_TYPES) - {"V/v", "v/v"}
+DOCUMENT_TYPES = (frozenset(_DOCUMENT_TYPES) | frozenset(_CODE_ONLY_TYPES)) - {"V/v", "v/v"}
 
 # Parts of document codes that mean something else in running text, or only appear in codes: the
 # departments of a People's Committee office (1234/UBND-VX) and "BTC", the Ministry of Finance in TT-BTC.
 CODE_PARTS: Mapping[str, str] = {
+    **_CODE_ONLY_TYPES,
     "BTC": "Bộ Tài chính",
     "BCT": "Bộ Công Thương",
     "VX": "văn xã",

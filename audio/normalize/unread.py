@@ -14,8 +14,9 @@ import unicodedata
 # A word in capitals that is such a syllable ("THÔNG BÁO" in a headline) is read as the word; one that is not
 # ("BTS", "TTYT", "UBNDX") will be spelled.
 _SYLLABLE = re.compile(
-    r"(?:b|c|ch|d|đ|g|gh|gi|h|k|kh|l|m|n|ng|ngh|nh|p|ph|qu|r|s|t|th|tr|v|x)?"
-    r"[aăâeêioôơuưy]{1,3}(?:c|ch|m|n|ng|nh|p|t)?"
+    # and the clusters of loanwords written the Vietnamese way: "crô" (micrô), "xtrim", "Krông", "blốc"
+    r"(?:b|c|ch|d|đ|g|gh|gi|h|k|kh|l|m|n|ng|ngh|nh|p|ph|qu|r|s|t|th|tr|v|x|bl|br|cl|cr|dr|gr|kl|kr|pl|pr|xc|xt|xtr)?"
+    r"[aăâeêioôơuưy]{1,3}(?:c|ch|k|m|n|ng|nh|p|t)?"  # k: Đắk, Lắk in the Highlands' names
 )
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 
@@ -24,20 +25,23 @@ _FOREIGN_LETTERS = frozenset("fjwzFJWZ")
 # Punctuation the voice handles as pauses or ignores without harm.
 _HARMLESS = frozenset(".,;:!?…-–—()[]\"'“”‘’«»")
 _TOKEN = re.compile(r"\S+")
+_PARTS = re.compile(r"[-–'’]")
 _EDGE = ".,;:!?…()[]\"'“”‘’«»"
 
 
 def _unread(token: str) -> bool:
-    letters = [ch for ch in token if ch.isalpha()]
     if any(ch in _FOREIGN_LETTERS for ch in token):
         return True
     if any(not (ch.isalnum() or ch in _HARMLESS) for ch in token):
         return True  # a symbol: °, /, #, @, *, ², €, ...
     if any(ch.isdigit() for ch in token):
         return True  # a number no rule read (a code, a plate)
-    # Two capitals make an abbreviation ("BTS", "TTYT", "VNeID"), unless the word is a syllable written in
-    # capitals. One capital alone is left unmarked: it is an initial ("Nguyễn Văn A") or a word ("Y tế").
-    return sum(ch.isupper() for ch in letters) >= 2 and not _is_syllable(token)
+    # A word that is not a Vietnamese syllable is an abbreviation ("BTS", "TTYT", in capitals or not) or a
+    # foreign word ("Telegram"), which the voice spells or reads in its English voice. A syllable in capitals
+    # ("THÔNG BÁO") is a word; a single letter is an initial ("Nguyễn Văn A") or a word ("Y tế"), and the
+    # H of "H'Mông" is part of a name the voice reads.
+    parts = [part for part in _PARTS.split(token) if len(part) > 1]
+    return any(not _is_syllable(part) for part in parts)
 
 
 def _is_syllable(word: str) -> bool:

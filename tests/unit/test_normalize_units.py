@@ -76,7 +76,7 @@ CASES = [
     ("Đường dài 12 Km, chở 500 Kg hàng.", "Đường dài mười hai ki lô mét, chở năm trăm ki lô gam hàng."),
     ("Máy bơm 7,5 KW, lưu lượng 20 l/s.", "Máy bơm bảy phẩy năm ki lô oát, lưu lượng hai mươi lít trên giây."),
     ("Nồng độ cồn vượt 0,4 mg/1 lít khí thở.", "Nồng độ cồn vượt không phẩy bốn mi li gam trên một lít khí thở."),
-    ("Quá 50 miligam/100 mililít máu.", "Quá năm mươi miligam trên một trăm mililít máu."),
+    ("Quá 50 miligam/100 mililít máu.", "Quá năm mươi mi li gam trên một trăm mi li lít máu."),
     # a slash between two other words is "and/or": both words are read
     ("Ưu tiên nam/nữ thanh niên.", "Ưu tiên nam nữ thanh niên."),
     ("Cha/mẹ học sinh ký tên.", "Cha mẹ học sinh ký tên."),
