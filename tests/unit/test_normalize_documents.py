@@ -24,6 +24,11 @@ CASES = [
         "Căn cứ Công văn số bốn trăm năm mươi sáu ngày mười tháng ba năm hai nghìn không trăm hai mươi lăm của "
         "Sở Y tế.",
     ),
+    # named further on, the issuer is still read with the number
+    (
+        "Quyết định 12/QĐ-UBND về việc thành lập tổ công tác của UBND huyện.",
+        "Quyết định số mười hai Ủy ban nhân dân về việc thành lập tổ công tác của Ủy ban nhân dân huyện.",
+    ),
     ("Quyết định số 1.234/QĐ-UBND.", "Quyết định số một nghìn hai trăm ba mươi tư Ủy ban nhân dân."),
     ("Kế hoạch 2.015/KH-UBND của xã.", "Kế hoạch số hai nghìn không trăm mười lăm Ủy ban nhân dân của xã."),
     (
