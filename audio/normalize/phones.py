@@ -24,7 +24,9 @@ _PHONE = re.compile(rf"(?<![\w.,+/])(?P<phone>{_INTERNATIONAL}|{_NATIONAL}|{_HOT
 _EMERGENCY = r"11[1-5]"
 _EMERGENCY_LIST = re.compile(rf"(?<![\w.,/])(?P<list>{_EMERGENCY}(?:\s?[/,;–-]\s?{_EMERGENCY})+)(?![\w/]|[.,]\d)")
 _CALLING_WORDS = (
-    r"(?i:gọi(?: ngay)?(?: số)?|quay số|bấm số|số|số điện thoại|số máy|đường dây nóng|tổng đài|hotline|"
+    # not "số" alone: "nhà số 113" is a house number
+    r"(?i:gọi(?: ngay)?(?: số)?|quay số|bấm số|(?:qua|đến|tới|vào|theo) số|số điện thoại|số máy|đường dây nóng|"
+    r"tổng đài|hotline|"
     r"liên hệ|báo(?: ngay)?(?: về)?(?: số)?|khẩn cấp|cấp cứu|cứu hỏa|cứu hộ|công an|cảnh sát|PCCC|SĐT|ĐT)"
 )
 _EMERGENCY_AFTER_WORD = re.compile(

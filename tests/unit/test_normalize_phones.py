@@ -40,6 +40,7 @@ CASES = [
     ("Tổng đài 1022 hỗ trợ người dân.", "Tổng đài một không hai hai hỗ trợ người dân."),
     ("Hotline: 1080.", "hót lai: một không tám không."),
     ("Xã có 113 hộ nghèo.", "Xã có một trăm mười ba hộ nghèo."),
+    ("Nhà số 115 đường Lê Lợi.", "Nhà số một trăm mười lăm đường Lê Lợi."),
     ("Số 1022 đường Lê Lợi.", "Số một nghìn không trăm hai mươi hai đường Lê Lợi."),
     ("Năm nay có 115 cháu vào lớp một.", "Năm nay có một trăm mười lăm cháu vào lớp một."),
     # registration plates: the province as a number, the series spelled, the serial digit by digit
