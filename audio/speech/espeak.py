@@ -28,7 +28,8 @@ DEFAULT_WPM = 145
 SENTENCE_PAUSE_MS = 700
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) before white space, or at a line break;
-# "1.880" and "v.v" inside a word do not end one.
+# "1.880" and "v.v" inside a word do not end one, nor does a period before a lower-case word (the initial of
+# "Nguyễn Văn H. trú tại", the "…" of "đèn pin... để"): a new Vietnamese sentence starts with a capital.
 _SENTENCE_END = re.compile(r"""(?<=[.!?…])["'”’»)\]]*\s+|\s*\n\s*""")
 
 
@@ -45,7 +46,14 @@ def ssml(text: str, sentence_pause_ms: int = SENTENCE_PAUSE_MS) -> str:
     """
     escaped = text.strip().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     pause = f' <break time="{sentence_pause_ms}ms"/> '
-    return f"<speak>{_SENTENCE_END.sub(lambda m: m.group().rstrip() + pause, escaped)}</speak>"
+
+    def sentence_end(match: re.Match[str]) -> str:
+        following = escaped[match.end() : match.end() + 1]
+        if "\n" not in match.group() and following.islower():
+            return match.group()
+        return match.group().rstrip() + pause
+
+    return f"<speak>{_SENTENCE_END.sub(sentence_end, escaped)}</speak>"
 
 
 def amplitude(volume_percent: int) -> int:

@@ -24,6 +24,10 @@ BREAK = f' <break time="{SENTENCE_PAUSE_MS}ms"/> '
         ("Câu một.\n\nĐoạn hai.", f"<speak>Câu một.{BREAK}Đoạn hai.</speak>"),
         ('Ông nói: "Đi ngay." Rồi đi.', f'<speak>Ông nói: "Đi ngay."{BREAK}Rồi đi.</speak>'),
         ("Hết tin…  Xin cảm ơn.", f"<speak>Hết tin…{BREAK}Xin cảm ơn.</speak>"),
+        # a period before a lower-case word is not a sentence end: an initial, or "…" inside a sentence
+        ("Anh Nguyễn Văn H. trú tại xã.", "<speak>Anh Nguyễn Văn H. trú tại xã.</speak>"),
+        ("Đèn pin... để phòng bão. Hết.", f"<speak>Đèn pin... để phòng bão.{BREAK}Hết.</speak>"),
+        ("dòng một.\ndòng hai", f"<speak>dòng một.{BREAK}dòng hai</speak>"),
         # text is text, never markup
         ("A < B & C > D.", "<speak>A &lt; B &amp; C &gt; D.</speak>"),
         ('<break time="9s"/>', '<speak>&lt;break time="9s"/&gt;</speak>'),
