@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     audio_store_url_expiry_s: int = Field(default=300, ge=10, le=7 * 24 * 3600)
     # With a bucket: this node's copies of the audio it needed as files (ffmpeg, SFTP push); may be emptied.
     audio_cache_dir: Path | None = None
+    # ... kept under this size by removing the files used longest ago (0: no bound).
+    audio_cache_max_mb: int = Field(default=5120, ge=0)
     timezone: str = "Asia/Ho_Chi_Minh"
     tts_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"
     tts_fallback_engine: Literal["espeak", "gtts", "edge", "http"] = "espeak"

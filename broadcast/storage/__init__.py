@@ -22,12 +22,12 @@ def audio_store(settings: Settings) -> AudioStorage:
     return _s3_store(settings.audio_store_url, settings.audio_store_endpoint_url,
                      settings.audio_store_public_endpoint_url, settings.audio_store_region,
                      settings.audio_store_serve == "redirect", settings.audio_store_url_expiry_s,
-                     settings.resolved_audio_cache_dir, os.getpid())
+                     settings.resolved_audio_cache_dir, settings.audio_cache_max_mb * 1024 * 1024, os.getpid())
 
 
 @functools.lru_cache(maxsize=8)
 def _s3_store(url: str, endpoint_url: str, public_endpoint_url: str, region: str, redirect: bool, expiry_s: int,
-              cache_dir: Path, pid: int) -> AudioStorage:
+              cache_dir: Path, cache_max_bytes: int, pid: int) -> AudioStorage:
     # Cached because a boto3 client takes tens of ms to build and keeps its connection pool; keyed by the pid
     # too, since a forked process must not share the parent's open connections.
     from broadcast.storage.s3 import S3AudioStore, parse_store_url, s3_client  # boto3 only when configured
@@ -35,4 +35,4 @@ def _s3_store(url: str, endpoint_url: str, public_endpoint_url: str, region: str
     client = s3_client(endpoint_url, region)
     presigner = s3_client(public_endpoint_url, region) if public_endpoint_url else client
     return S3AudioStore(client, parse_store_url(url), cache_dir, presign_client=presigner,
-                        url_expiry_s=expiry_s, redirect=redirect)
+                        url_expiry_s=expiry_s, redirect=redirect, cache_max_bytes=cache_max_bytes)

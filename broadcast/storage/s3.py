@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import mimetypes
+import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,10 +96,11 @@ class S3AudioStore:
     """
 
     def __init__(self, client: Any, location: StoreLocation, cache_dir: Path, *, presign_client: Any = None,
-                 url_expiry_s: int = 300, redirect: bool = True) -> None:
+                 url_expiry_s: int = 300, redirect: bool = True, cache_max_bytes: int = 0) -> None:
         self.client = client
         self.location = location
         self.cache = AudioStore(cache_dir)
+        self.cache_bound = CacheBound(cache_dir, cache_max_bytes)
         self.url_expiry_s = url_expiry_s
         self.redirect = redirect
         self._presigner = presign_client or client
@@ -125,7 +128,9 @@ class S3AudioStore:
         Unlike the folder store's, this may take a network round trip: call it where a file is needed.
         """
         path = self.cache.path_for(sha256, suffix)
-        if not path.is_file():
+        if path.is_file():
+            self.cache_bound.used(path)
+        else:
             self._download(self.key_for(sha256, suffix), sha256, suffix)
         return path
 
@@ -166,11 +171,14 @@ class S3AudioStore:
             self._present.add(key)
             log.info("stored %s in bucket %s (%d bytes)", key, self.location.bucket, size)
         # The node that rendered the audio is the likeliest to push it next: keep it as the cached file.
-        return self.cache.put(path, suffix, move=move)
+        stored = self.cache.put(path, suffix, move=move)
+        self.cache_bound.added(stored.size_bytes)
+        return stored
 
     def put_bytes(self, data: bytes, suffix: str = ".mp3") -> StoredAudio:
         """Upload ``data`` under its SHA-256 unless the bucket has it already, and keep a local copy."""
         stored = self.cache.put_bytes(data, suffix)
+        self.cache_bound.added(stored.size_bytes)
         key = self.key_for(stored.sha256, suffix)
         if key not in self._present and self._size(key) != stored.size_bytes:
             with _reaching(f"uploading {key}"):
@@ -218,7 +226,67 @@ class S3AudioStore:
                 log.error("object %s in bucket %s holds other bytes (sha256 %s); not used", key,
                           self.location.bucket, found)
                 return
-            self.cache.put(tmp, suffix, move=True)  # written aside, synced and renamed into place
+            stored = self.cache.put(tmp, suffix, move=True)  # written aside, synced and renamed into place
             self._present.add(key)
+            self.cache_bound.added(stored.size_bytes)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+class CacheBound:
+    """Keeps a node's cache folder under ``max_bytes`` (0: no bound) by removing the files used longest ago.
+
+    "Used" is the file's modification time, which adding a file sets and :meth:`used` refreshes, since access
+    times are often not kept (noatime). Each process sharing the folder (web workers, scheduler, queue workers)
+    keeps its own estimate of the total from one scan and what it added since; when that passes the bound it
+    scans again and removes the oldest files until the folder is at 90 % of it. A file removed while another
+    process reads it stays readable to that process (Linux keeps an open file until it is closed), and one
+    asked for again is downloaded again: the cache is only a copy of the bucket.
+    """
+
+    KEEP_RATIO = 0.9
+
+    def __init__(self, root: Path, max_bytes: int):
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._estimate: int | None = None
+        self._lock = threading.Lock()
+
+    def used(self, path: Path) -> None:
+        if self.max_bytes:
+            with contextlib.suppress(OSError):
+                os.utime(path)
+
+    def added(self, size: int) -> None:
+        if not self.max_bytes:
+            return
+        with self._lock:
+            if self._estimate is None:
+                self._estimate = sum(size for _, size, _ in self._files())
+            else:
+                self._estimate += size
+            if self._estimate > self.max_bytes:
+                self._estimate = self._trim()
+
+    def _files(self) -> list[tuple[float, int, Path]]:
+        found = []
+        for path in self.root.glob("??/*"):
+            with contextlib.suppress(OSError):  # removed by another process meanwhile
+                info = path.stat()
+                found.append((info.st_mtime, info.st_size, path))
+        return found
+
+    def _trim(self) -> int:
+        files = sorted(self._files())  # oldest first
+        total = sum(size for _, size, _ in files)
+        target = int(self.max_bytes * self.KEEP_RATIO)
+        removed = 0
+        for _, size, path in files:
+            if total <= target:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+        if removed:
+            log.info("audio cache %s: removed %d files used longest ago, %d bytes kept", self.root, removed, total)
+        return total

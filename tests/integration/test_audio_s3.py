@@ -8,6 +8,7 @@ back with a plain boto3 client of the test's own, not through the code under tes
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,6 +178,33 @@ def test_audio_is_stored_in_the_bucket_once_and_read_back_on_any_node(moto, raw,
     fresh = store.put_bytes(b"ID3 other audio")
     assert len(puts) == 2 and object_bytes(raw, bucket, fresh.sha256) == b"ID3 other audio"
     assert store.put_bytes(b"ID3 other audio") == fresh and len(puts) == 2
+
+
+def test_a_nodes_cache_stays_under_its_bound_keeping_what_was_used_last(moto, raw, bucket, tmp_path):
+    """AUDIO_CACHE_MAX_MB: the files used longest ago go first; what goes is fetched again when needed."""
+    settings = s3_settings(tmp_path, moto, bucket, audio_cache_max_mb=1)
+    store = audio_store(settings)
+    cache = settings.resolved_audio_cache_dir
+    blobs = [b"ID3" + bytes([n]) * 300_000 for n in range(5)]  # 300 kB each: three fit in 1 MB, four do not
+    shas = []
+    for n, blob in enumerate(blobs[:3]):
+        shas.append(store.put_bytes(blob).sha256)
+        os.utime(store.path_for(shas[-1]), (1_000 + n, 1_000 + n))  # put in this order, long ago
+    store.path_for(shas[0])  # the oldest is used again: now the newest
+    shas.append(store.put_bytes(blobs[3]).sha256)  # past the bound
+
+    cached = {p.name.removesuffix(".mp3") for p in cache.glob("??/*.mp3")}
+    assert sum(p.stat().st_size for p in cache.glob("??/*.mp3")) <= 1024 * 1024
+    assert shas[1] not in cached  # used longest ago
+    assert {shas[0], shas[3]} <= cached
+    # Still in the bucket, and fetched back into the cache when a file is needed.
+    assert store.exists(shas[1]) and store.path_for(shas[1]).read_bytes() == blobs[1]
+
+    unbounded = audio_store(s3_settings(tmp_path, moto, bucket, audio_cache_max_mb=0,
+                                        audio_cache_dir=tmp_path / "big"))
+    for blob in blobs:
+        unbounded.put_bytes(blob)
+    assert len(list((tmp_path / "big").glob("??/*.mp3"))) == 5
 
 
 def test_absent_audio_is_absent_and_bytes_unlike_their_name_are_never_used(moto, raw, bucket, tmp_path):
