@@ -23,6 +23,7 @@ from broadcast.web import (
     ui_playlists,
     ui_reports,
     ui_schedule,
+    ui_station_tokens,
     ui_stations,
     ui_users,
 )
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui.bp)
     app.register_blueprint(ui_account.bp)
     app.register_blueprint(ui_users.bp)
+    app.register_blueprint(ui_station_tokens.bp)
     app.register_blueprint(ui_stations.bp)
     app.register_blueprint(ui_playlists.bp)
     app.register_blueprint(ui_items.bp)

@@ -270,3 +270,27 @@ def test_the_account_page_makes_and_revokes_a_token(client):
     assert made.status_code == 201 and 'id="new-token"' in made.text
     listed = client.get("/account")
     assert "máy tính xã" in listed.text and 'id="new-token"' not in listed.text
+
+
+def test_the_station_page_rotates_and_revokes_its_token(client, seeded):
+    with seeded.app_context(), seeded.extensions["database"].sessions() as session:
+        old = stations.issue_token(session, stations.get_station(session, "HG1-01"))
+    log_in(client, "bientap")
+    page = client.get("/stations/HG1-01")
+    assert 'id="token-h"' in page.text
+    made = client.post("/stations/HG1-01/token/rotate", data={"csrf_token": csrf_from(page.data),
+                                                             "overlap_hours": "12"})
+    assert made.status_code == 201 and "Mã cũ còn dùng được đến" in made.text
+    new = made.text.split('id="station-token">')[1].split("<")[0]
+    assert _heartbeat(seeded, new) == 200 and _heartbeat(seeded, old) == 200
+    client.post("/stations/HG1-01/token/revoke", data={"csrf_token": csrf_from(page.data)})
+    assert _heartbeat(seeded, new) == 401 and _heartbeat(seeded, old) == 401
+    assert "Chưa có mã" in client.get("/stations/HG1-01").text
+
+
+def test_an_operator_sees_no_station_token_controls(client):
+    log_in(client, "vanhanh")
+    page = client.get("/stations/HG1-01")
+    assert page.status_code == 200 and 'id="token-h"' not in page.text
+    assert client.post("/stations/HG1-01/token/revoke",
+                       data={"csrf_token": csrf_from(page.data)}).status_code == 403
