@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     compile_workers: int = Field(default=0, ge=0, le=32)
     # A station that has not been heard from for this long is shown offline.
     station_offline_after_s: int = Field(default=180, ge=30)
+    # The station map's tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png ("" = no tiles: the map draws
+    # the area's outline and communes from the service's own data, so it works without internet), and the
+    # attribution the tile provider asks for.
+    map_tile_url: str = Field(default="", pattern=r"^(https?://[^\s\"'<>]+)?$")
+    map_tile_attribution: str = Field(default="", max_length=300)
     # MQTT broker for nudging agents at once when their manifest changes ("" = no broker; agents still poll),
     # e.g. mqtt://127.0.0.1:1883. Each station's topic is <prefix>/<code>/manifest, retained.
     mqtt_url: str = Field(default="", pattern=r"^(mqtts?://[^/:]+(:\d+)?/?)?$")

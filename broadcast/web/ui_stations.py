@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date, format_timedelta
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from broadcast.db.models import ConfirmationStatus, Role, Station, User
+from broadcast.db.models import CommandKind, ConfirmationStatus, Role, Station, StationCommand, User
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _, _l, format_datetime
-from broadcast.services import areas, asrun, deliveries, scope, slots, stations
+from broadcast.services import areas, asrun, commands, deliveries, remote_control, scope, slots, station_map, stations
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
+from broadcast.web.security_headers import PAGE_POLICY
 from broadcast.web.time import local_today, utc_now
 
 bp = Blueprint("stations_ui", __name__)
 
 CONFIRMERS = (Role.OPERATOR, Role.EDITOR)  # admins always; approvers read only
+COMMANDERS = (Role.OPERATOR, Role.EDITOR)  # as the API's POST /stations/<code>/commands
+REMOTE_KINDS = (CommandKind.PLAY_NOW, CommandKind.STOP, CommandKind.SET_VOLUME)
+LIVE_STATES = ("pending", "delivered")  # the remote control's list refreshes itself while one is in these
 CHOOSE = _l("Choose “Aired” or “Not aired”.")
 
 
@@ -59,6 +64,19 @@ def anchor(key: str) -> str:
     return "s-" + re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-")
 
 
+class RemoteForm(FlaskForm):
+    """One of the remote control's buttons: play an item now, stop, or set the volume."""
+
+    kind = StringField(validators=[InputRequired(), AnyOf([k.value for k in REMOTE_KINDS])])
+    item_id = IntegerField(_l("Bulletin to play"), validators=[Optional()])
+    volume = IntegerField(_l("Volume (0–100)"), validators=[Optional(), NumberRange(
+        min=0, max=100, message=_l("The volume is a whole number from 0 to 100."))])
+
+
+def may_command(user: User) -> bool:
+    return scope.has_role(user, *COMMANDERS)
+
+
 @bp.route("/stations/<code>")
 @login_required
 def station(code: str):
@@ -66,8 +84,113 @@ def station(code: str):
     found = stations.get_station(db(), code, user)
     status = next((s for s in _delivery_status(user, area=found.commune) if s.code == found.code), None)
     today = local_today()
+    allowed = may_command(user)
     return render_template("stations/station.html", station=found, delivery=status, today=today,
-                           tomorrow=today + timedelta(days=1), now=utc_now())
+                           tomorrow=today + timedelta(days=1), now=utc_now(), may_command=allowed,
+                           playable=remote_control.playable_items(db(), user, found) if allowed else [],
+                           **_command_list(user, found))
+
+
+def _command_list(user: User, found: Station) -> dict:
+    recent = commands.recent(db(), user, found, limit=8)
+    shas = {c.args.get("sha256") for c in recent if c.kind is CommandKind.PLAY_NOW and c.args.get("sha256")}
+    return {"recent_commands": recent, "played_titles": remote_control.titles_by_sha(db(), shas),
+            "commands_live": any(c.state.value in LIVE_STATES for c in recent)}
+
+
+@bp.route("/stations/<code>/commands")
+@login_required
+def command_list(code: str):
+    """The remote control's list of recent commands alone, for its script to refresh the station page."""
+    user = signed_in_user()
+    found = stations.get_station(db(), code, user)
+    return render_template("stations/commands.html", station=found, now=utc_now(), **_command_list(user, found))
+
+
+@bp.route("/stations/<code>/commands", methods=["POST"])
+@role_required(*COMMANDERS)
+def issue_command(code: str):
+    """Play now, stop or set the volume from the station page; back to the page with a message either way."""
+    from broadcast.web.api.airing import wake  # the API's own route does the same: one way to send commands
+
+    user = signed_in_user()
+    found = stations.get_station(db(), code, user)
+    form = RemoteForm()
+    back = redirect(url_for(".station", code=found.code, _anchor="remote-h"))
+    if not form.validate_on_submit():
+        errors = [str(e) for field in (form.volume, form.item_id) for e in field.errors]
+        flash(errors[0] if errors else _("The form expired; try again."), "error")
+        return back
+    kind = CommandKind(form.kind.data)
+    try:
+        if kind is CommandKind.PLAY_NOW:
+            item = remote_control.playable_item(db(), user, found, form.item_id.data)
+            args, what = {"sha256": item.audio_asset.sha256}, _("play “%(title)s” now", title=item.title)
+        elif kind is CommandKind.SET_VOLUME:
+            if form.volume.data is None:
+                raise InvalidInput(_l("The volume is a whole number from 0 to 100."), field="volume")
+            args, what = {"volume": form.volume.data}, _("set the volume to %(volume)s", volume=form.volume.data)
+        else:
+            args, what = {}, _("stop")
+        command = commands.issue(db(), user, found, kind, args, utc_now())
+    except InvalidInput as error:
+        db().rollback()
+        flash(str(error.message), "error")
+        return back
+    wake(found, command)
+    flash(_("Command sent to the station: %(what)s. Its state is shown below.", what=what), "info")
+    return back
+
+
+def command_label(command: StationCommand, titles: dict[str, str]) -> str:
+    """What a command asked, in words."""
+    kind, args = command.kind, command.args or {}
+    if kind is CommandKind.PLAY_NOW:
+        title = titles.get(args.get("sha256", ""))
+        return _("Play now: %(title)s", title=title) if title else _("Play it now")
+    if kind is CommandKind.SET_VOLUME:
+        return _("Volume %(volume)s", volume=args.get("volume", "—"))
+    return {CommandKind.STOP: _("Stop playing"), CommandKind.EMERGENCY: _("Emergency: air it"),
+            CommandKind.CANCEL_EMERGENCY: _("Emergency: cancel it")}.get(kind, kind.value)
+
+
+def command_state_label(state) -> str:
+    value = getattr(state, "value", state)
+    labels = {"pending": _("Waiting for the station"), "delivered": _("Delivered to the station"),
+              "done": _("Carried out"), "failed": _("Failed"), "expired": _("Expired: not fetched in time"),
+              "held": _("Held for approval")}
+    return labels.get(value, value)
+
+
+@bp.route("/map")
+@login_required
+def map_page():
+    """The stations of the user's area on a map, coloured by state; a plain list too (without JavaScript)."""
+    from broadcast.web.api.station_map import map_data
+
+    data = map_data()
+    stations_found = [f["properties"] for f in data["features"] if f["properties"]["kind"] == "station"]
+    response = make_response(render_template("stations/map.html", data=data, stations_found=stations_found,
+                                             states=station_map.STATES))
+    tiles = tile_origin(settings().map_tile_url)
+    if tiles:  # the page's policy lets images come from the tile server too, and nothing else from it
+        response.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {tiles}")
+    return response
+
+
+def tile_origin(url: str) -> str:
+    """The scheme and host of a tile URL template (``{s}`` subdomains allowed as a wildcard)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def map_state_label(state: str) -> str:
+    return {"online": _("Online"), "playing": _("Playing"), "offline": _("Offline"), "unknown": _("Never heard from"),
+            "behind": _("Behind (old playlist)")}.get(state, state)
 
 
 @bp.route("/stations/<code>/days/<day>")
@@ -215,4 +338,6 @@ def ago(moment: datetime | None, now: datetime) -> str:
 def _helpers():
     return {"airing_label": airing_label, "outcome_label": outcome_label, "confirmation_label": confirmation_label,
             "channel_state_label": channel_state_label, "clock": clock, "duration": duration, "long_day": long_day,
-            "ago": ago, "anchor": anchor, "entry_title": entry_title, "overrun_s": overrun_s}
+            "ago": ago, "anchor": anchor, "entry_title": entry_title, "overrun_s": overrun_s,
+            "command_label": command_label, "command_state_label": command_state_label,
+            "map_state_label": map_state_label, "remote_kinds": [k.value for k in REMOTE_KINDS]}

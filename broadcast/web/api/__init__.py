@@ -25,6 +25,7 @@ from broadcast.web.api import (
     lexicon,
     reports,
     schedule,
+    station_map,
     station_sync,
     stations,
     system,
@@ -145,8 +146,8 @@ def init_app(app: Flask) -> Api:
         api.spec.components.security_scheme(name, scheme)
     # A wall-clock time without offset: a string with the field's pattern, not an RFC 3339 date-time.
     api.register_field(LocalMoment, "string", None)
-    for module in (system, auth, areas, stations, station_sync, deliveries, airing, emergencies, items, lexicon,
-                   schedule, webhooks, reports, accounts, exchange, exchange_out):
+    for module in (system, auth, areas, stations, station_map, station_sync, deliveries, airing, emergencies, items,
+                   lexicon, schedule, webhooks, reports, accounts, exchange, exchange_out):
         api.register_blueprint(module.blp)
     return api
 

@@ -62,8 +62,14 @@ def issue_command(data, code: str):
     station = stations.get_station(db(), code, user)
     command = commands.issue(db(), user, station, CommandKind(data["kind"]),
                              {k: v for k, v in data.items() if k != "kind" and v is not None}, utc_now())
+    wake(station, command)
+    return command
+
+
+def wake(station, command) -> None:
+    """Tell the station at once that a command waits (its long-poll, and MQTT where there is a broker); the
+    station page's remote control issues through here too."""
     http_pull.bump(settings().instance_path, http_pull.COMMANDS)  # wakes the station's long-poll
     if settings().mqtt_url:
         mqtt.publish_command(settings().mqtt_url, station.code, CommandSchema().dump(command),
                              topic_prefix=settings().mqtt_topic_prefix)
-    return command

@@ -1,0 +1,66 @@
+// The station map (Leaflet, vendored under static/vendor/leaflet): stations coloured by state, a click opens the
+// station. With a tile URL configured the tiles are drawn under them; without one (no internet) the area's outline
+// and the communes' centres from the service's own data are drawn instead. The page's table works without it.
+(function () {
+  "use strict";
+  var holder = document.getElementById("station-map");
+  if (!holder || !window.L) return;
+  var labels = JSON.parse(holder.dataset.labels || "{}");
+  var COLOURS = {online: "#1e7b34", playing: "#1565c0", offline: "#b3261e", unknown: "#6b6b6b", behind: "#b26a00"};
+
+  function stationUrl(code) {
+    return holder.dataset.stationUrl.replace("__code__", encodeURIComponent(code));
+  }
+
+  function draw(data) {
+    var map = L.map(holder, {zoomSnap: 0.25, attributionControl: !!data.tile_url});
+    holder.classList.add("ready");
+    if (data.tile_url) {
+      L.tileLayer(data.tile_url, {maxZoom: 18, attribution: data.tile_attribution || ""}).addTo(map);
+    }
+    var bounds = L.latLngBounds([]);
+    var stationsLayer = L.layerGroup();
+    data.features.forEach(function (feature) {
+      var p = feature.properties, g = feature.geometry;
+      if (p.kind === "outline") {
+        if (data.tile_url) return;  // the tiles show the real boundaries
+        var ring = g.coordinates[0].map(function (c) { return [c[1], c[0]]; });
+        L.polygon(ring, {color: "#555", weight: 2, fillColor: "#eef3ea", fillOpacity: 0.6, interactive: false,
+                         className: "map-outline"}).addTo(map);
+        ring.forEach(function (ll) { bounds.extend(ll); });
+      } else if (p.kind === "commune") {
+        if (data.tile_url) return;
+        L.circleMarker([g.coordinates[1], g.coordinates[0]], {radius: 2, color: "#999", weight: 1,
+                       interactive: false, className: "map-commune"}).addTo(map);
+        bounds.extend([g.coordinates[1], g.coordinates[0]]);
+      } else if (p.kind === "station") {
+        var at = [g.coordinates[1], g.coordinates[0]];
+        var marker = L.circleMarker(at, {radius: 8, color: "#fff", weight: 2, fillColor: COLOURS[p.state] || "#333",
+                                         fillOpacity: 1, className: "map-station state-" + p.state});
+        marker.bindTooltip(p.code + " · " + p.name + " · " + (labels[p.state] || p.state));
+        marker.on("click", function () { window.location.assign(stationUrl(p.code)); });
+        marker.on("add", function () {
+          var el = marker.getElement();
+          if (!el) return;
+          el.setAttribute("data-code", p.code);
+          el.setAttribute("data-state", p.state);
+          el.setAttribute("role", "link");
+          el.setAttribute("aria-label", p.code + ": " + (labels[p.state] || p.state) + ". " + (labels.open || ""));
+        });
+        stationsLayer.addLayer(marker);
+        bounds.extend(at);
+      }
+    });
+    stationsLayer.addTo(map);
+    if (bounds.isValid()) {
+      map.fitBounds(bounds, {padding: [16, 16], maxZoom: 15});
+    } else {
+      map.setView([16.0, 106.0], 5);  // Vietnam, when nothing in scope has coordinates
+    }
+    holder.dataset.stations = String(stationsLayer.getLayers().length);
+  }
+
+  fetch(holder.dataset.src, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    .then(function (answer) { return answer.json(); })
+    .then(draw);
+})();
