@@ -13,9 +13,10 @@ import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -183,6 +184,16 @@ class Settings(BaseSettings):
     login_limit_per_address: str = "30 per minute;300 per hour"
     login_limit_per_account_address: str = "5 per 15 minutes"
     login_limit_per_account: str = "30 per hour"
+    # Single sign-on through the province's OpenID Connect identity provider (broadcast.web.sso): its issuer as the
+    # ID tokens name it, e.g. https://sso.tuyenquang.gov.vn/realms/egov ("" = off: no button, no routes), this
+    # service's client id and secret there, the ID token claim that holds the username of an existing account
+    # here (accounts, roles and areas are still managed here), the scopes asked for and the button's text.
+    oidc_issuer: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_username_claim: str = Field(default="preferred_username", min_length=1)
+    oidc_scopes: str = "openid profile email"
+    oidc_label: str = Field(default="Đăng nhập một lần (SSO)", min_length=1, max_length=80)
     # Reverse proxies in front of the service that append the client's address to X-Forwarded-For (and set
     # X-Forwarded-Proto), e.g. 1 behind one nginx. 0: none, the connection's address is the client's. Behind a
     # proxy it must be set, or every person shares the proxy's address and its login throttle.
@@ -231,6 +242,29 @@ class Settings(BaseSettings):
             parse_many(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit; write it as '5 per 15 minutes'") from None
+        return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _identity_provider(cls, value: str) -> str:
+        # Tokens and the client secret cross this connection: plain HTTP only to a provider on this machine.
+        host = urlsplit(value).hostname or ""
+        if value.startswith("http://") and host not in LOCAL_HOSTS and not host.startswith("127."):
+            raise ValueError(f"{value!r}: the identity provider must be reached over https://")
+        return value
+
+    @field_validator("oidc_client_id")
+    @classmethod
+    def _client_of_the_provider(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("oidc_issuer") and not value:
+            raise ValueError("OIDC_ISSUER is set: give the client id this service has at the identity provider")
+        return value
+
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _openid_scope(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError(f"{value!r} lacks the scope openid, without which no ID token is issued")
         return value
 
     @field_validator("database_url")

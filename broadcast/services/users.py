@@ -58,10 +58,16 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     ok = check_password_timing_safe(user.password_hash if user else None, password)
     if user is None or not user.active or not ok:
         return None
-    user.last_login_at = now
-    record(session, user, "user.login", "user", user.id)
-    session.commit()
+    logged_in(session, user, now=now)
     return user
+
+
+def logged_in(session: Session, user: User, *, now: datetime | None = None, via: str | None = None) -> None:
+    """Note a login that was let in (its last-login time and the audit entry), however it was proven: by the
+    password, or ``via`` the identity provider ("sso")."""
+    user.last_login_at = now or utcnow()
+    record(session, user, "user.login", "user", user.id, {"via": via} if via else None)
+    session.commit()
 
 
 def change_password(session: Session, user: User, *, current: str, new: str) -> None:

@@ -15,6 +15,8 @@ from broadcast.web import (
     helpers,
     login_throttle,
     security_headers,
+    sso,
+    two_factor,
     ui,
     ui_account,
     ui_emergencies,
@@ -36,7 +38,9 @@ def init_app(app: Flask) -> None:
     security_headers.init_app(app)
     api.init_app(app)
     app.register_blueprint(ui.bp)
+    sso.init_app(app)
     app.register_blueprint(ui_account.bp)
+    app.register_blueprint(two_factor.bp)
     app.register_blueprint(ui_users.bp)
     app.register_blueprint(ui_station_tokens.bp)
     app.register_blueprint(ui_stations.bp)
