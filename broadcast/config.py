@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # station that has not acknowledged one this long after it was sent is listed as silent.
     emergency_two_person: bool = True
     emergency_silent_after_s: int = Field(default=60, ge=5, le=3600)
+    # E-mail to the approvers of an area while an emergency broadcast waits for them: the mail server as
+    # smtp://host:25 (smtps:// for TLS from the start; user:password@ when it asks for a login) and the sender.
+    # "" = no e-mail (the banner on the pages and the emergency.pending webhook event still tell them).
+    smtp_url: str = Field(default="", pattern=r"^(smtps?://\S+)?$")
+    smtp_from: str = Field(default="radio@localhost", pattern=r"^[^\s,<>]+@[^\s,<>]+$")
     # CAP 1.2 alerts: senders whose "Actual" alerts air without a person approving them (e.g. the national
     # disaster authority); alerts from any other sender wait for an approver. "" or [] trusts nobody.
     cap_trusted_senders: list[str] = Field(default_factory=list)

@@ -6,6 +6,7 @@ person may fetch the audio of
 - an item they may read (owned in their area: their own drafts and recordings included),
 - what the current playlist of a station in their area plays (items from above, fillers, jingles),
 - what anyone may hear: a published bulletin or a sent warning, as /feeds serves them.
+- the warning of an emergency broadcast they see, sent or still waiting (its approver hears it first).
 
 Anything else is "not found", so that a digest does not tell whether another commune holds that recording.
 """
@@ -43,4 +44,5 @@ def user_may_fetch(session: Session, user: User, sha256: str, window: publicatio
         return False
     return (_item_in_scope(session, user, sha256) or _played_in_scope(session, user, sha256)
             or publication.published_audio(session, sha256, window) is not None
-            or emergencies.public_audio(session, sha256) is not None)
+            or emergencies.public_audio(session, sha256) is not None
+            or emergencies.audio_seen(session, user, sha256))

@@ -13,11 +13,12 @@ commit, so an agent never hears of a command the database does not hold.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from broadcast.alerts import cap as cap_format
@@ -43,13 +44,18 @@ from broadcast.db.models import (
 from broadcast.errors import Conflict, Forbidden, InvalidInput, NotFound
 from broadcast.i18n import _l
 from broadcast.services import areas as area_service
-from broadcast.services import scope
+from broadcast.services import scope, webhooks
 from broadcast.services.audit import record
 
 MAX_REPEATS = 20
 MAX_LIFETIME = timedelta(hours=72)
 DEFAULT_LIFETIME = timedelta(hours=2)
 RISK_LEVELS = range(1, 6)
+PENDING_EVENT = "emergency.pending"  # the webhook event of a broadcast that waits for its approver
+# A state inside a sentence ("This emergency broadcast is cancelled already."), in the reader's language.
+STATE_NAMES = {EmergencyState.PENDING: _l("waiting for approval"), EmergencyState.ISSUED: _l("sent"),
+               EmergencyState.REJECTED: _l("rejected"), EmergencyState.CANCELLED: _l("cancelled"),
+               EmergencyState.TEST: _l("an exercise, not aired")}
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,29 @@ def public_audio(session: Session, sha256: str) -> AudioAsset | None:
     return session.scalar(select(AudioAsset).join(NewsItem, NewsItem.audio_asset_id == AudioAsset.id)
                           .join(EmergencyBroadcast, EmergencyBroadcast.item_id == NewsItem.id)
                           .where(AudioAsset.sha256 == sha256, EmergencyBroadcast.state.in_(PUBLIC_STATES)).limit(1))
+
+
+def pending_count(session: Session, user: User, now: datetime) -> int:
+    """How many broadcasts wait for an approver in the user's area (one counting query, for the banner on every
+    page): those with an area inside the user's, or all of them for whoever covers everything."""
+    query = (select(func.count(func.distinct(EmergencyBroadcast.id)))
+             .where(EmergencyBroadcast.state == EmergencyState.PENDING, EmergencyBroadcast.expires_at > now))
+    if not scope.covers_everything(user):
+        if user.scope_area is None:
+            return 0
+        query = (query.join(emergency_areas, emergency_areas.c.broadcast_id == EmergencyBroadcast.id)
+                 .join(Area, Area.id == emergency_areas.c.area_id)
+                 .where(Area.path.startswith(user.scope_area.path)))
+    return session.scalar(query) or 0
+
+
+def audio_seen(session: Session, user: User, sha256: str) -> bool:
+    """Whether the audio is that of a broadcast the user sees: the approver hears what will air before approving,
+    even when the item belongs to an area above theirs."""
+    found = session.scalars(select(EmergencyBroadcast).join(NewsItem, EmergencyBroadcast.item_id == NewsItem.id)
+                            .join(AudioAsset, NewsItem.audio_asset_id == AudioAsset.id)
+                            .where(AudioAsset.sha256 == sha256).order_by(EmergencyBroadcast.id.desc()).limit(20))
+    return any(_sees(user, broadcast) for broadcast in found)
 
 
 def _sees(user: User, broadcast: EmergencyBroadcast) -> bool:
@@ -224,7 +253,7 @@ def approve(session: Session, user: User, broadcast: EmergencyBroadcast, *, now:
         scope.require_area(user, area)
     if broadcast.state is not EmergencyState.PENDING:
         raise Conflict(_l("This emergency broadcast is %(state)s, not waiting for approval.",
-                          state=broadcast.state.value))
+                          state=STATE_NAMES[broadcast.state]))
     if two_person and broadcast.requested_by_id == user.id:
         raise Forbidden(_l("Another approver must approve an emergency broadcast you requested (two-person "
                            "rule)."))
@@ -239,7 +268,7 @@ def reject(session: Session, user: User, broadcast: EmergencyBroadcast, reason: 
     scope.require_role(user, Role.APPROVER)
     if broadcast.state is not EmergencyState.PENDING:
         raise Conflict(_l("This emergency broadcast is %(state)s, not waiting for approval.",
-                          state=broadcast.state.value))
+                          state=STATE_NAMES[broadcast.state]))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_l("Say why it is rejected."), field="reason")
@@ -307,6 +336,17 @@ def prepare(session: Session, broadcast: EmergencyBroadcast, now: datetime,
                               issued_by_id=broadcast.requested_by_id, now=now, expires_at=broadcast.expires_at,
                               state=CommandState.HELD)
     _insert_targets(session, broadcast, stations, ids, now)
+    announce_pending(session, broadcast)
+
+
+def announce_pending(session: Session, broadcast: EmergencyBroadcast) -> int:
+    """Queue ``emergency.pending`` for the webhooks its areas reach, once per broadcast; returns how many."""
+    payload = {"id": broadcast.id, "title": broadcast.item.title, "risk_level": broadcast.risk_level,
+               "areas": [a.code for a in broadcast.areas], "source": broadcast.source,
+               "expires_at": broadcast.expires_at.isoformat(timespec="seconds"),
+               "path": f"/emergencies/{broadcast.id}"}
+    event_id = hashlib.sha256(f"{PENDING_EVENT}:{broadcast.id}".encode()).hexdigest()
+    return webhooks.enqueue(session, PENDING_EVENT, payload, [a.id for a in broadcast.areas], event_id=event_id)
 
 
 def _insert_targets(session: Session, broadcast: EmergencyBroadcast, stations: list[tuple[int, str]],
@@ -375,7 +415,7 @@ def cancel(session: Session, actor: User | str, broadcast: EmergencyBroadcast, r
         for area in broadcast.areas:
             scope.require_area(actor, area)
     if broadcast.state not in (EmergencyState.PENDING, EmergencyState.ISSUED):
-        raise Conflict(_l("This emergency broadcast is %(state)s already.", state=broadcast.state.value))
+        raise Conflict(_l("This emergency broadcast is %(state)s already.", state=STATE_NAMES[broadcast.state]))
     was_issued = broadcast.state is EmergencyState.ISSUED
     broadcast.state, broadcast.closed_at = EmergencyState.CANCELLED, now
     broadcast.closed_by_id = actor.id if isinstance(actor, User) else None

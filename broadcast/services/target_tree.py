@@ -8,6 +8,7 @@ gives one level (the page loads it in place, or reloads the form with the area o
 unfolds the areas named in ``expand`` and those holding a chosen target, so a chosen box is always shown.
 
 Each area carries how many communes and stations lie under it, for the page's "3 communes, 12 stations".
+With ``stations=False`` the tree stops at the communes (an emergency broadcast goes to areas, not stations).
 """
 
 from __future__ import annotations
@@ -89,10 +90,10 @@ def _counts(session: Session, prefix: str) -> _Counts:
     return counts
 
 
-def _area_node(area: Area, counts: _Counts) -> TreeNode:
+def _area_node(area: Area, counts: _Counts, stations: bool = True) -> TreeNode:
     node = TreeNode("area", area.id, area.code, area.name, area.level.value, area.path,
                     communes=counts.communes.get(area.path, 0), stations=counts.stations.get(area.path, 0))
-    if area.level is Level.COMMUNE and node.stations == 0:
+    if area.level is Level.COMMUNE and (node.stations == 0 or not stations):
         node.children = []  # nothing below: a plain box, nothing to unfold
     return node
 
@@ -127,7 +128,8 @@ def _open_paths(session: Session, prefix: str, selected: Iterable[str], expand: 
     return wanted
 
 
-def _load_children(session: Session, parents: list[TreeNode], counts: _Counts) -> list[TreeNode]:
+def _load_children(session: Session, parents: list[TreeNode], counts: _Counts, stations: bool = True
+                   ) -> list[TreeNode]:
     """Fill in the children of ``parents`` (areas first, then stations, each by code); returns the new areas."""
     by_id = {p.id: p for p in parents}
     for parent in parents:
@@ -135,9 +137,11 @@ def _load_children(session: Session, parents: list[TreeNode], counts: _Counts) -
     found: list[TreeNode] = []
     for part in _chunks(list(by_id)):
         for area in session.scalars(select(Area).where(Area.parent_id.in_(part)).order_by(Area.code)):
-            node = _area_node(area, counts)
+            node = _area_node(area, counts, stations)
             by_id[area.parent_id].children.append(node)
             found.append(node)
+        if not stations:
+            continue
         query = select(Station).where(Station.commune_id.in_(part)).order_by(Station.code)
         for station in session.scalars(query):
             parent = by_id[station.commune_id]
@@ -146,7 +150,7 @@ def _load_children(session: Session, parents: list[TreeNode], counts: _Counts) -
 
 
 def target_tree(session: Session, user: User, *, selected: Iterable[str] = (), expand: Iterable[int] = (),
-                budget: int = BUDGET) -> list[TreeNode]:
+                budget: int = BUDGET, stations: bool = True) -> list[TreeNode]:
     """The user's tree (their area, or every province for an administrator), unfolded as far as the budget
     allows, plus the areas in ``expand`` and those above the ``selected`` target codes."""
     prefix = _prefix(session, user)
@@ -154,21 +158,21 @@ def target_tree(session: Session, user: User, *, selected: Iterable[str] = (), e
         return []
     counts = _counts(session, prefix)
     opened = _open_paths(session, prefix, selected, expand)
-    roots = [_area_node(a, counts) for a in _roots(session, user, prefix)]
+    roots = [_area_node(a, counts, stations) for a in _roots(session, user, prefix)]
     shown, frontier, whole_levels = len(roots), roots, True
     for node in roots:
         node.open = True
     while frontier:
         waiting = [n for n in frontier if n.children is None]
         if whole_levels:
-            size = sum(counts.own_stations.get(n.path, 0) for n in waiting)
+            size = sum(counts.own_stations.get(n.path, 0) for n in waiting) if stations else 0
             ids = [n.id for n in waiting]
             size += sum(session.scalar(select(func.count(Area.id)).where(Area.parent_id.in_(part))) or 0
                         for part in _chunks(ids))
             whole_levels = shown + size <= budget
             shown += size if whole_levels else 0
         unfold = waiting if whole_levels else [n for n in waiting if n.path in opened]
-        frontier = _load_children(session, unfold, counts) if unfold else []
+        frontier = _load_children(session, unfold, counts, stations) if unfold else []
     _mark_open(roots, opened)
     return roots
 
@@ -180,10 +184,10 @@ def _mark_open(nodes: list[TreeNode], opened: set[str]) -> None:
             _mark_open(node.children or [], opened)
 
 
-def children(session: Session, user: User, area: Area) -> list[TreeNode]:
+def children(session: Session, user: User, area: Area, *, stations: bool = True) -> list[TreeNode]:
     """One level below ``area`` (its districts or communes, or a commune's stations), for the picker."""
     scope.require_area(user, area)
     counts = _counts(session, area.path)
-    parent = _area_node(area, counts)
-    _load_children(session, [parent], counts)
+    parent = _area_node(area, counts, stations)
+    _load_children(session, [parent], counts, stations)
     return parent.children or []

@@ -2,26 +2,36 @@
 
 Editors request, approvers approve, reject, cancel and re-send, everyone in the areas reads. The same services as
 the JSON API (broadcast.web.api.emergencies) do the work; after each change the commands go out at once.
+
+Made for people under stress: the areas are ticked on the placement page's searchable tree (communes only), the
+risk level shows its name and colour (Decision 18/2021/QĐ-TTg), the approver hears the warning before approving,
+cancelling asks to confirm on a page of its own, the status refreshes itself (static/emergency.js re-fetches
+GET /emergencies/<id>/status), and while one waits every page shows approvers a banner and they get an e-mail
+(broadcast.services.emergency_notice) and the webhooks of its areas an ``emergency.pending`` event.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from broadcast.db.models import Area, ItemClass, Level, NewsItem, Role, Structure, User
+from broadcast.db.models import EmergencyBroadcast, EmergencyState, ItemClass, NewsItem, Role, User
 from broadcast.errors import DomainError
 from broadcast.i18n import _, _l
-from broadcast.services import emergencies, emergency_delivery, scope
+from broadcast.services import areas, emergencies, emergency_delivery, emergency_notice, scope, target_tree
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
+from broadcast.web.placement_forms import ListField
 from broadcast.web.time import utc_now
+from broadcast.web.ui_items import length
 
 bp = Blueprint("emergencies_ui", __name__)
 
@@ -31,10 +41,10 @@ REQUESTERS = (Role.EDITOR, Role.APPROVER)
 class RequestForm(FlaskForm):
     item_id = SelectField(_l("Bulletin"), coerce=int, validators=[InputRequired(
         message=_l("Choose the emergency bulletin to broadcast."))])
-    areas = SelectMultipleField(_l("Areas to warn"), validators=[DataRequired(
+    # Ticked on the area tree (the placement page's, down to communes): any codes; the service checks them.
+    targets = ListField(_l("Areas to warn"), limit=2000, validators=[DataRequired(
         message=_l("Choose at least one area to warn."))])
-    risk_level = SelectField(_l("Risk level"), coerce=int, choices=[Choice(n, str(n)) for n in range(1, 6)],
-                             default=3)
+    risk_level = SelectField(_l("Risk level"), coerce=int, default=3)
     repeat_count = IntegerField(_l("Times it airs"), default=1, validators=[
         InputRequired(message=_l("Say how many times it airs.")),
         NumberRange(1, emergencies.MAX_REPEATS, message=_l("From 1 to %(max)s times.", max=emergencies.MAX_REPEATS))])
@@ -54,10 +64,15 @@ def _choices(form: RequestForm, user: User) -> None:
                          .order_by(NewsItem.id.desc()).limit(100))
     form.item_id.choices = [Choice(item.id, item.title) for item in items
                             if item.owner_area is None or scope.covers(user, item.owner_area)]
-    areas = db().scalars(scope.limit_areas(user, select(Area).where(Area.structure == Structure.CURRENT)
-                                           .order_by(Area.path)).limit(2000))
-    indent = {Level.PROVINCE: "", Level.DISTRICT: "— ", Level.COMMUNE: "—— "}
-    form.areas.choices = [Choice(area.code, f"{indent[area.level]}{area.name}") for area in areas]
+    form.risk_level.choices = [Choice(n, risk_label(n)) for n in emergencies.RISK_LEVELS]
+
+
+def _list_page(user: User, form: RequestForm, *, expand: tuple[int, ...] = (), status: int = 200):
+    may_request = scope.has_role(user, *REQUESTERS)
+    tree = (target_tree.target_tree(db(), user, selected=form.targets.data or [], expand=expand, stations=False)
+            if may_request else [])
+    return render_template("emergencies/list.html", broadcasts=emergencies.list_broadcasts(db(), user), form=form,
+                           may_request=may_request, tree=tree, selected=set(form.targets.data or [])), status
 
 
 @bp.route("/emergencies")
@@ -66,8 +81,16 @@ def emergency_list():
     user = signed_in_user()
     form = RequestForm(formdata=None)
     _choices(form, user)
-    return render_template("emergencies/list.html", broadcasts=emergencies.list_broadcasts(db(), user), form=form,
-                           may_request=scope.has_role(user, *REQUESTERS))
+    return _list_page(user, form)
+
+
+@bp.route("/emergencies/areas/<int:area_id>/children")
+@role_required(*REQUESTERS)
+def area_children(area_id: int):
+    """One level of the area tree (a province's communes), for static/place.js, as on the placement page."""
+    nodes = target_tree.children(db(), signed_in_user(), areas.get_area(db(), area_id), stations=False)
+    return render_template("items/_area_tree.html", nodes=nodes, selected=set(),
+                           children_endpoint="emergencies_ui.area_children")
 
 
 @bp.route("/emergencies", methods=["POST"])
@@ -76,11 +99,17 @@ def request_emergency():
     user = signed_in_user()
     form = RequestForm()
     _choices(form, user)
+    expand = request.form.get("expand", type=int)
+    if expand is not None:  # "show" pressed without JavaScript: the same form, with that area unfolded
+        form.validate()
+        for field in form:
+            field.errors = []
+        return _list_page(user, form, expand=(expand,))
     if form.validate_on_submit():
         expires_at = form.expires_at.data.replace(tzinfo=settings().zone) if form.expires_at.data else None
         repeat = form.repeat_count.data
         fields = emergencies.EmergencyFields(
-            item_id=form.item_id.data, area_codes=form.areas.data, risk_level=form.risk_level.data,
+            item_id=form.item_id.data, area_codes=form.targets.data, risk_level=form.risk_level.data,
             repeat_count=repeat, repeat_interval_s=(form.repeat_interval_min.data or 0) * 60 if repeat > 1 else 0,
             expires_at=expires_at)
         try:
@@ -88,17 +117,59 @@ def request_emergency():
                                                       two_person=settings().emergency_two_person)
         except DomainError as error:
             db().rollback()
-            field = {"item_id": form.item_id, "areas": form.areas, "risk_level": form.risk_level,
+            field = {"item_id": form.item_id, "areas": form.targets, "risk_level": form.risk_level,
                      "repeat_count": form.repeat_count, "repeat_interval_s": form.repeat_interval_min,
                      "expires_at": form.expires_at}.get(error.field or "", form.item_id)
             field.errors = [*field.errors, str(error.message)]
         else:
             emergency_delivery.dispatch(settings(), outgoing)
+            if broadcast.state is EmergencyState.PENDING:
+                notify_approvers(broadcast)
             flash(_("Emergency broadcast sent to %(n)s stations.", n=len(outgoing.commands)) if outgoing
                   else _("Emergency broadcast requested: an approver must now approve it."), "info")
             return redirect(url_for(".emergency_page", broadcast_id=broadcast.id))
-    return render_template("emergencies/list.html", broadcasts=emergencies.list_broadcasts(db(), user), form=form,
-                           may_request=True), 422
+    return _list_page(user, form, status=422)
+
+
+def notify_approvers(broadcast: EmergencyBroadcast) -> None:
+    """E-mail the approvers of its areas that it waits for them, in Vietnamese, from a background thread."""
+    current = settings()
+    if not current.smtp_url:
+        return
+    recipients = tuple(emergency_notice.approver_addresses(db(), broadcast))
+    if not recipients:
+        return
+    link = url_for(".emergency_page", broadcast_id=broadcast.id, _external=True)
+    if current.public_url:
+        link = current.public_url.rstrip("/") + url_for(".emergency_page", broadcast_id=broadcast.id)
+    with force_locale("vi"):
+        subject = _("Emergency broadcast waiting for approval: %(title)s (%(risk)s)", title=broadcast.title,
+                    risk=risk_label(broadcast.risk_level))
+        body = "\n".join([
+            _("An emergency broadcast waits for your approval; it does not air until an approver approves it."),
+            "", _("Bulletin: %(title)s", title=broadcast.title), risk_label(broadcast.risk_level),
+            _("Warned areas: %(areas)s", areas=", ".join(a.name for a in broadcast.areas)),
+            _("Requested by: %(name)s", name=_requester(broadcast)),
+            _("Valid until: %(when)s", when=broadcast.expires_at.astimezone(current.zone).strftime("%H:%M %d/%m/%Y")),
+            "", _("Listen and approve or reject: %(link)s", link=link)])
+    emergency_notice.send_in_background(current.smtp_url, current.smtp_from,
+                                        emergency_notice.Notice(recipients, subject, body))
+
+
+def _requester(broadcast: EmergencyBroadcast) -> str:
+    person = broadcast.requested_by
+    if person is not None:
+        return person.full_name or person.username
+    return f"CAP {broadcast.cap_sender or ''}".strip()
+
+
+def _detail_context(user: User, broadcast: EmergencyBroadcast) -> dict:
+    tracks = emergencies.tracking(db(), broadcast, now=utc_now(),
+                                  silent_after=timedelta(seconds=settings().emergency_silent_after_s))
+    expired = _expired(broadcast)
+    return {"broadcast": broadcast, "tracks": tracks, "summary": emergencies.summary(tracks),
+            "by_area": emergencies.by_commune(tracks), "expired": expired,
+            "open": broadcast.state in (EmergencyState.PENDING, EmergencyState.ISSUED) and not expired}
 
 
 @bp.route("/emergencies/<int:broadcast_id>")
@@ -106,15 +177,37 @@ def request_emergency():
 def emergency_page(broadcast_id: int):
     user = signed_in_user()
     broadcast = emergencies.get_broadcast(db(), user, broadcast_id)
-    tracks = emergencies.tracking(db(), broadcast, now=utc_now(),
-                                  silent_after=timedelta(seconds=settings().emergency_silent_after_s))
     two_person = settings().emergency_two_person
     return render_template(
-        "emergencies/detail.html", broadcast=broadcast, tracks=tracks, summary=emergencies.summary(tracks),
-        by_area=emergencies.by_commune(tracks), reason_form=ReasonForm(formdata=None), now=utc_now(),
+        "emergencies/detail.html", **_detail_context(user, broadcast), reason_form=ReasonForm(formdata=None),
+        now=utc_now(), requester=_requester(broadcast),
         may_approve=scope.has_role(user, Role.APPROVER) and not (two_person and broadcast.requested_by_id == user.id),
-        may_decide=scope.has_role(user, Role.APPROVER), may_resend=scope.has_role(user, *REQUESTERS),
-        expired=_expired(broadcast))
+        may_decide=scope.has_role(user, Role.APPROVER), may_resend=scope.has_role(user, *REQUESTERS))
+
+
+@bp.route("/emergencies/<int:broadcast_id>/status")
+@login_required
+def emergency_status(broadcast_id: int):
+    """The live part of the page (state, stations) as an HTML fragment, for static/emergency.js to swap in."""
+    broadcast = emergencies.get_broadcast(db(), signed_in_user(), broadcast_id)
+    response = make_response(render_template("emergencies/_status.html",
+                                             **_detail_context(signed_in_user(), broadcast)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/emergencies/<int:broadcast_id>/cancel")
+@role_required(Role.APPROVER)
+def confirm_cancel(broadcast_id: int):
+    """The step before cancelling: what stops, a reason, and a second button (no script needed)."""
+    user = signed_in_user()
+    broadcast = emergencies.get_broadcast(db(), user, broadcast_id)
+    if broadcast.state not in (EmergencyState.PENDING, EmergencyState.ISSUED):
+        flash(_("This emergency broadcast is %(state)s already.", state=emergencies.STATE_NAMES[broadcast.state]),
+              "error")
+        return redirect(url_for(".emergency_page", broadcast_id=broadcast_id), 303)
+    return render_template("emergencies/cancel.html", broadcast=broadcast, summary=_detail_context(
+        user, broadcast)["summary"], reason_form=ReasonForm(formdata=None))
 
 
 def _expired(broadcast) -> bool:
@@ -158,8 +251,22 @@ def emergency_action(broadcast_id: int, action: str):
     return _act(broadcast_id, action)
 
 
+# Decision 18/2021/QĐ-TTg: five risk levels, each with its name; the colours (light blue, light yellow, orange,
+# red, purple) are in app.css as .risk-1 … .risk-5.
+RISK_NAMES = {1: _l("small risk"), 2: _l("medium risk"), 3: _l("large risk"), 4: _l("very large risk"),
+              5: _l("disaster")}
+
+
 def risk_label(level: int) -> str:
-    return _("Risk level %(n)s", n=level)
+    name = RISK_NAMES.get(level)
+    return _("Risk level %(n)s: %(name)s", n=level, name=name) if name else _("Risk level %(n)s", n=level)
+
+
+def pending_banner() -> int:
+    """Emergency broadcasts waiting in the signed-in approver's area (0 for anyone else): base.html's banner."""
+    if not current_user.is_authenticated or current_user.role not in (Role.APPROVER, Role.ADMIN):
+        return 0
+    return emergencies.pending_count(db(), current_user, utc_now())
 
 
 def state_label(state) -> str:
@@ -176,5 +283,6 @@ def track_label(status: str) -> str:
 
 @bp.app_context_processor
 def _labels() -> dict:
-    return {"risk_label": risk_label, "emergency_state_label": state_label, "track_label": track_label}
+    return {"risk_label": risk_label, "emergency_state_label": state_label, "track_label": track_label,
+            "emergencies_waiting": pending_banner, "audio_length": length}
 

@@ -19,7 +19,7 @@ def page_of(response) -> str:
 
 def request_by_form(client, item_id: int, **changes):
     page = client.get(LIST)
-    data = {"csrf_token": csrf_from(page.data), "item_id": str(item_id), "areas": ["00694"], "risk_level": "4",
+    data = {"csrf_token": csrf_from(page.data), "item_id": str(item_id), "targets": ["00694"], "risk_level": "4",
             "repeat_count": "2", "repeat_interval_min": "10", "expires_at": "2026-11-28T18:00", **changes}
     return client.post(LIST, data=data)
 
@@ -66,7 +66,7 @@ def test_a_bad_request_keeps_the_form_and_says_why(world, client):  # noqa: F811
     assert refused.status_code == 422
     page = page_of(refused)
     assert "Thời điểm hết hiệu lực đã qua." in page and 'aria-invalid="true"' in page
-    no_area = request_by_form(client, item_id, areas=[])
+    no_area = request_by_form(client, item_id, targets=[])
     assert no_area.status_code == 422 and "Hãy chọn ít nhất một địa bàn cần cảnh báo." in page_of(no_area)
     with world["database"].sessions() as session:
         assert session.scalars(select(EmergencyBroadcast)).all() == []

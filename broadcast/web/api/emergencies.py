@@ -8,7 +8,7 @@ from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
 from broadcast.alerts import export, importing
-from broadcast.db.models import Role
+from broadcast.db.models import EmergencyState, Role
 from broadcast.services import emergencies, emergency_delivery
 from broadcast.services.emergencies import EmergencyFields
 from broadcast.web.api.emergency_schemas import (
@@ -21,6 +21,7 @@ from broadcast.web.api.emergency_schemas import (
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import audio, db, settings
 from broadcast.web.time import utc_now
+from broadcast.web.ui_emergencies import notify_approvers
 
 blp = Blueprint("emergencies", __name__, url_prefix="/api/v1/emergencies",
                 description="Emergency broadcasts: immediate, targeted, acknowledged")
@@ -72,6 +73,8 @@ def request_emergency(data):
     broadcast, outgoing = emergencies.request(db(), signed_in_user(), fields, now=utc_now(),
                                               two_person=settings().emergency_two_person)
     _send(outgoing)
+    if broadcast.state is EmergencyState.PENDING:
+        notify_approvers(broadcast)
     return _detail(broadcast)
 
 
@@ -155,4 +158,6 @@ def import_cap():
                                  importing.outbound.OutboundPolicy.from_text(current.outbound_allow_networks))
     result = importing.import_cap(db(), request.get_data(cache=False), now=utc_now(), policy=policy, tools=audio())
     _send(result.outgoing)
+    if result.action in ("created", "updated") and result.broadcast.state is EmergencyState.PENDING:
+        notify_approvers(result.broadcast)
     return result.as_json()
