@@ -23,7 +23,7 @@ import logging
 import requests
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App, OAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
 from joserfc.errors import JoseError
 
 from broadcast.channels import outbound
@@ -33,7 +33,7 @@ from broadcast.services import users
 from broadcast.services.audit import record
 from broadcast.web import sessions
 from broadcast.web.context import db, settings
-from broadcast.web.ui import LoginForm, _safe_next
+from broadcast.web.ui import _safe_next
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sso", __name__)
@@ -89,9 +89,11 @@ def _redirect_uri() -> str:
     return settings().public_url + path if settings().public_url else url_for("sso.callback", _external=True)
 
 
-def _login_page(message: str, status: int):
+def _back_to_login(message: str):
+    """The login page again, with ``message``: redirected to, so the address bar holds no used code and the
+    password form there posts to the login page."""
     flash(message, "error")
-    return render_template("login.html", form=LoginForm()), status
+    return redirect(url_for("ui.login"))
 
 
 @bp.get("/login/sso")
@@ -103,8 +105,8 @@ def start():
     except (requests.RequestException, outbound.Refused, OAuthError, ValueError, RuntimeError) as exc:
         log.warning("single sign-on: the identity provider %s cannot be used: %s", settings().oidc_issuer,
                     outbound.root_cause(exc))
-        return _login_page(_("The identity provider cannot be reached now. Log in with your password, or try "
-                             "again later."), 502)
+        return _back_to_login(_("The identity provider cannot be reached now. Log in with your password, or try "
+                             "again later."))
 
 
 @bp.get("/login/sso/callback")
@@ -116,35 +118,35 @@ def callback():
         token = client.authorize_access_token(claims_options=claims_options, leeway=LEEWAY_S)
     except (requests.RequestException, outbound.Refused) as exc:
         log.warning("single sign-on: no answer from the identity provider: %s", outbound.root_cause(exc))
-        return _login_page(_("The identity provider cannot be reached now. Log in with your password, or try "
-                             "again later."), 502)
+        return _back_to_login(_("The identity provider cannot be reached now. Log in with your password, or try "
+                             "again later."))
     except (OAuthError, JoseError, ValueError, KeyError) as exc:
         return _refuse(None, f"{type(exc).__name__}: {exc}",
                        _("The identity provider's answer could not be verified, so you are not logged in. "
-                         "Try again from the login page."), 401)
+                         "Try again from the login page."))
     claims = token.get("userinfo")
     if claims is None:  # no ID token came, or it was not checked: nothing proves who this is
         return _refuse(None, "no ID token", _("The identity provider's answer could not be verified, so you are "
-                                              "not logged in. Try again from the login page."), 401)
+                                              "not logged in. Try again from the login page."))
     username = claims.get(settings().oidc_username_claim)
     if not isinstance(username, str) or not username.strip():
         return _refuse(None, f"no {settings().oidc_username_claim} claim",
-                       _("The identity provider did not say your username. Ask an administrator."), 403)
+                       _("The identity provider did not say your username. Ask an administrator."))
     try:
         user = users.get_user(db(), username.strip())
     except NotFound:
         return _refuse(username, "no account",
                        _("The account %(name)s has no access to this service. Ask an administrator to create it "
-                         "here; logging in with the province's account does not create one.", name=username), 403)
+                         "here; logging in with the province's account does not create one.", name=username))
     if not user.active:
         return _refuse(username, "deactivated",
-                       _("The account %(name)s is deactivated. Ask an administrator.", name=username), 403, user)
+                       _("The account %(name)s is deactivated. Ask an administrator.", name=username), user)
     sessions.begin(user)
     users.logged_in(db(), user, via=NAME)
     return redirect(session.pop(NEXT, None) or url_for("ui.dashboard"))
 
 
-def _refuse(username: str | None, reason: str, message: str, status: int, user=None):
+def _refuse(username: str | None, reason: str, message: str, user=None):
     """Audit the refusal and show the login page again, with no session."""
     session.pop(NEXT, None)
     log.warning("single sign-on refused (%s): %s", username or "?", reason)
@@ -152,7 +154,7 @@ def _refuse(username: str | None, reason: str, message: str, status: int, user=N
     record(db(), f"{NAME}:{name}" if name else NAME, "user.login_refused", "user",
            user.id if user is not None else None, {"via": NAME, "username": name, "reason": reason[:200]})
     db().commit()
-    return _login_page(message, status)
+    return _back_to_login(message)
 
 
 def init_app(app: Flask) -> None:
