@@ -99,6 +99,10 @@ def _back_to_login(message: str):
 @bp.get("/login/sso")
 def start():
     client = _client()
+    # Only the latest attempt of this browser can come back: each start's state, nonce and PKCE verifier ride in
+    # the session cookie, which abandoned attempts would otherwise fill past what a browser keeps.
+    for key in [key for key in session if key.startswith(f"_state_{NAME}_")]:
+        session.pop(key)
     session[NEXT] = _safe_next(request.args.get("next"))
     try:
         return client.authorize_redirect(_redirect_uri())
@@ -106,7 +110,7 @@ def start():
         log.warning("single sign-on: the identity provider %s cannot be used: %s", settings().oidc_issuer,
                     outbound.root_cause(exc))
         return _back_to_login(_("The identity provider cannot be reached now. Log in with your password, or try "
-                             "again later."))
+                                "again later."))
 
 
 @bp.get("/login/sso/callback")
@@ -119,7 +123,7 @@ def callback():
     except (requests.RequestException, outbound.Refused) as exc:
         log.warning("single sign-on: no answer from the identity provider: %s", outbound.root_cause(exc))
         return _back_to_login(_("The identity provider cannot be reached now. Log in with your password, or try "
-                             "again later."))
+                                "again later."))
     except (OAuthError, JoseError, ValueError, KeyError) as exc:
         return _refuse(None, f"{type(exc).__name__}: {exc}",
                        _("The identity provider's answer could not be verified, so you are not logged in. "

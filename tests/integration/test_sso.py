@@ -147,6 +147,34 @@ def test_an_id_token_that_does_not_verify_is_refused(sso_app, provider, mischief
     assert len(refused) == 1 and refused[0].details["via"] == "sso" and refused[0].entity_id is None
 
 
+def test_it_goes_back_only_to_a_page_of_this_service(sso_app, provider):
+    client = sso_app.test_client()
+    assert _round_trip(client, next_path="//evil.example/login").location == "/"
+
+
+def test_an_earlier_attempt_of_the_same_browser_cannot_come_back(sso_app, provider):
+    # Each start replaces the last one's state, so abandoned attempts cannot fill the session cookie.
+    client = sso_app.test_client()
+    first = requests.get(client.get("/login/sso").location, allow_redirects=False, timeout=10)
+    client.get("/login/sso")
+    with client.session_transaction() as session:
+        assert len([key for key in session if key.startswith("_state_sso_")]) == 1
+    back = urlsplit(first.headers["Location"])
+
+    assert "Không kiểm chứng được" in _shown_after(client, client.get(back.path + "?" + back.query))
+    assert _no_session(client)
+
+
+def test_a_new_signing_key_of_the_provider_is_fetched(sso_app, provider):
+    client = sso_app.test_client()
+    assert _round_trip(client).location == "/?page=1"
+    provider.rotate_key("egov-2027")
+    client = sso_app.test_client()
+
+    assert _round_trip(client).location == "/?page=1" and _signed_in(client)
+    assert provider.jwks_requests == 2  # the keys were read again for the new key id
+
+
 def test_a_tampered_state_is_refused_before_the_code_is_used(sso_app, provider):
     client = sso_app.test_client()
 

@@ -2,12 +2,12 @@
 AuthorizationServer with its authorization code grant, PKCE (S256, required) and the OpenID Connect extension
 that signs ID tokens (RS256, with joserfc keys).
 
-It publishes discovery (/.well-known/openid-configuration) and its key set (/jwks), and its authorize endpoint
+It publishes discovery (<issuer>/.well-known/openid-configuration) and its key set, and its authorize endpoint
 consents at once for ``provider.login_as`` (the person the test says is at the keyboard). A test can make it
 misbehave the ways an attacker or a broken provider would, each through the library's own token code:
-``provider.sign_with_rogue_key`` (another key under the real key's id), ``provider.claims`` (claims that
-replace the ones it would give: ``aud``, ``exp``/``iat``, ``iss``) and ``provider.nonce`` (a nonce other than
-the one the client sent).
+``provider.sign_with_rogue_key`` (another key under the real key's id), ``provider.claims`` (claims that replace
+the ones it would give: ``aud``, ``exp``/``iat``, ``iss``) and ``provider.nonce`` (a nonce other than the one the
+client sent); ``provider.rotate_key`` publishes a new key and signs with it, as providers do.
 """
 
 from __future__ import annotations
@@ -101,13 +101,25 @@ class Provider:
     authorize_requests: list[dict] = field(default_factory=list)
     token_requests: int = 0
     discovery_requests: int = 0
+    jwks_requests: int = 0
+    key_id: str = KEY_ID  # the key it signs with
+    keys: KeySet = field(default_factory=lambda: KeySet([_new_key(KEY_ID)]))
 
     @property
     def issuer(self) -> str:
         return self.url + "/realms/egov"
 
+    def rotate_key(self, kid: str) -> None:
+        """Publish a new key beside the old one and sign with it from now on, as providers rotate keys."""
+        self.keys.keys.append(_new_key(kid))
+        self.key_id = kid
 
-def _app(provider: Provider, keys: KeySet, rogue: KeySet) -> Flask:
+
+def _new_key(kid: str) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+
+
+def _app(provider: Provider, rogue: KeySet) -> Flask:
     app = Flask("oidc-stand-in")
 
     class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
@@ -134,13 +146,15 @@ def _app(provider: Provider, keys: KeySet, rogue: KeySet) -> Flask:
             return any(code.nonce == nonce for code in provider.codes.values())  # a replayed nonce is refused
 
         def resolve_client_private_key(self, client):
-            return (rogue if provider.sign_with_rogue_key else keys).get_by_kid(KEY_ID)
+            if provider.sign_with_rogue_key:
+                return rogue.get_by_kid(KEY_ID)
+            return provider.keys.get_by_kid(provider.key_id)
 
         def get_client_algorithm(self, client):
             return "RS256"
 
         def get_encode_header(self, client):
-            return {"alg": "RS256", "kid": KEY_ID}
+            return {"alg": "RS256", "kid": KEY_ID if provider.sign_with_rogue_key else provider.key_id}
 
         def get_client_claims(self, client):
             now = int(time.time())
@@ -174,7 +188,8 @@ def _app(provider: Provider, keys: KeySet, rogue: KeySet) -> Flask:
 
     @app.get("/realms/egov/protocol/openid-connect/certs")
     def jwks():
-        return jsonify(keys.as_dict(private=False))
+        provider.jwks_requests += 1
+        return jsonify(provider.keys.as_dict(private=False))
 
     @app.get("/realms/egov/protocol/openid-connect/auth")
     def authorize():
@@ -199,9 +214,8 @@ class OidcProviderStandIn:
     def __init__(self, redirect_uris: list[str], client_id: str = "dai-truyen-thanh",
                  client_secret: str = "bi-mat-cua-dai"):
         self.provider = Provider(Client(client_id, client_secret, redirect_uris))
-        keys = KeySet([RSAKey.generate_key(2048, parameters={"kid": KEY_ID, "use": "sig", "alg": "RS256"})])
-        rogue = KeySet([RSAKey.generate_key(2048, parameters={"kid": KEY_ID, "use": "sig", "alg": "RS256"})])
-        self._server = make_server("127.0.0.1", 0, _app(self.provider, keys, rogue), threaded=True)
+        rogue = KeySet([_new_key(KEY_ID)])  # another key under the real key's id
+        self._server = make_server("127.0.0.1", 0, _app(self.provider, rogue), threaded=True)
         self.provider.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="oidc-stand-in", daemon=True)
 
