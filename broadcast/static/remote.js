@@ -29,5 +29,32 @@
     if (current && current.dataset.live) window.setTimeout(refresh, EVERY_MS);
   }
 
+  // A commune may have many approved bulletins: a search box narrows the list by title (the list works alone
+  // without JavaScript). Options that do not match are hidden, and the first match is chosen.
+  function searchable(select) {
+    if (!select || select.options.length < 6) return;
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "remote-search";
+    box.placeholder = select.dataset.searchLabel || "";
+    box.setAttribute("aria-label", select.dataset.searchLabel || "");
+    box.setAttribute("aria-controls", select.id);
+    select.parentNode.insertBefore(box, select);
+    function fold(text) {
+      return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D")
+        .toLowerCase();
+    }
+    box.addEventListener("input", function () {
+      var wanted = fold(box.value.trim()), first = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        var match = !wanted || fold(option.textContent).indexOf(wanted) !== -1;
+        option.hidden = !match;
+        if (match && first === null) first = option;
+      });
+      if (first !== null) select.value = first.value;
+    });
+  }
+
+  searchable(document.getElementById("item_id"));
   schedule();
 })();

@@ -20,6 +20,20 @@
     }
     var bounds = L.latLngBounds([]);
     var stationsLayer = L.layerGroup();
+    // Stations added without coordinates of their own stand at their commune's centre, one on another: those
+    // sharing a point are spread on a small circle around it (some 150 m) so that each can be seen and clicked.
+    var sharing = {};
+    data.features.forEach(function (f) {
+      if (f.properties.kind !== "station") return;
+      var key = f.geometry.coordinates.join(",");
+      (sharing[key] = sharing[key] || []).push(f.properties.code);
+    });
+    function spread(p, coordinates) {
+      var group = sharing[coordinates.join(",")] || [];
+      if (group.length < 2) return [coordinates[1], coordinates[0]];
+      var angle = 2 * Math.PI * group.indexOf(p.code) / group.length, r = 0.0015;
+      return [coordinates[1] + r * Math.sin(angle), coordinates[0] + r * Math.cos(angle)];
+    }
     data.features.forEach(function (feature) {
       var p = feature.properties, g = feature.geometry;
       if (p.kind === "outline") {
@@ -34,7 +48,7 @@
                        interactive: false, className: "map-commune"}).addTo(map);
         bounds.extend([g.coordinates[1], g.coordinates[0]]);
       } else if (p.kind === "station") {
-        var at = [g.coordinates[1], g.coordinates[0]];
+        var at = spread(p, g.coordinates);
         var marker = L.circleMarker(at, {radius: 8, color: "#fff", weight: 2, fillColor: COLOURS[p.state] || "#333",
                                          fillOpacity: 1, className: "map-station state-" + p.state});
         marker.bindTooltip(p.code + " · " + p.name + " · " + (labels[p.state] || p.state));

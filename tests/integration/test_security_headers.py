@@ -73,7 +73,7 @@ def test_the_pages_hold_no_inline_script_or_style(seeded):
                          PAGE + "&view=week", "/playlists", "/deliveries", "/emergencies", "/reports",
                          "/stations/HG1-01", "/stations/HG1-01/days/2026-11-29"],
              "pheduyet": ["/items/approvals", "/emergencies"],
-             "vanhanh": ["/", "/playlists", "/stations/HG1-01/days/2026-11-29"]}
+             "vanhanh": ["/", "/playlists", "/stations/HG1-01/days/2026-11-29", "/stations/HG1-01", "/map"]}
     assert_no_inline_code(seeded.test_client(), "/login")
     for who, paths in pages.items():
         client = seeded.test_client()

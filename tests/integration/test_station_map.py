@@ -18,9 +18,12 @@ MAP_JSON = "/api/v1/station-map"
 
 @pytest.fixture
 def world(seeded):
-    world = build_world(seeded)
-    # HG1-01 installed the current playlist and plays; HG1-02 is online with none installed (behind);
-    # HG2-01 has been silent for an hour (offline); DV-01 was never heard from.
+    return set_states(build_world(seeded))
+
+
+def set_states(world: dict) -> dict:
+    """HG1-01 installed the current playlist and plays; HG1-02 is online with none installed (behind);
+    HG2-01 has been silent for an hour (offline); DV-01 was never heard from."""
     api, tokens = world["api"], world["tokens"]
     assert api.post("/api/v1/stations/HG1-01/receipts", headers=tokens["HG1-01"],
                     json={"version": world["version"]}).status_code == 200
