@@ -238,6 +238,23 @@ def test_the_username_is_read_from_the_configured_claim(settings, provider):
         app.extensions["database"].dispose()
 
 
+def test_behind_a_proxy_the_callback_is_under_the_public_address(settings, provider):
+    public = "https://radio.tuyenquang.gov.vn"
+    provider.client.redirect_uris.append(public + "/login/sso/callback")
+    app = _app(settings, provider, public_url=public)
+    try:
+        client = app.test_client()
+        at_provider = requests.get(client.get("/login/sso").location, allow_redirects=False, timeout=10)
+        back = urlsplit(at_provider.headers["Location"])
+        assert f"{back.scheme}://{back.netloc}{back.path}" == public + "/login/sso/callback"
+        assert provider.authorize_requests[0]["redirect_uri"] == public + "/login/sso/callback"
+
+        assert client.get(back.path + "?" + back.query).location == "/"  # the token request names the same one
+        assert _signed_in(client)
+    finally:
+        app.extensions["database"].dispose()
+
+
 def test_a_provider_on_an_internal_address_is_not_called_unless_allowed(settings, provider):
     app = _app(settings, provider, outbound_allow_networks="")
     try:
