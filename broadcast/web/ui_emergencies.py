@@ -12,6 +12,7 @@ GET /emergencies/<id>/status), and while one waits every page shows approvers a 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -275,6 +276,29 @@ def state_label(state) -> str:
     return labels.get(getattr(state, "value", state), str(state))
 
 
+# What agents say when they acknowledge or fail a warning (stations.agent, in English, the agent having no
+# translations), in the reader's language; anything else is shown as the agent said it.
+AGENT_DETAILS = (
+    (re.compile(r"received; airs (?P<n>\d+) times from (?P<time>\d\d:\d\d(:\d\d)?)"),
+     _l("received; airs %(n)s times from %(time)s")),
+    (re.compile(r"emergency \d+ already received"), _l("already received (by another path, or sent again)")),
+    (re.compile(r"emergency \d+ was cancelled"), _l("it had been cancelled when it arrived")),
+    (re.compile(r"emergency \d+ expired at .*"), _l("it had expired when it arrived")),
+    (re.compile(r"emergency \d+ cancelled; (?P<n>\d+) airings dropped"),
+     _l("cancelled; %(n)s airings dropped")),
+    (re.compile(r"audio not available: (?P<why>.*)"), _l("the station could not fetch the audio: %(why)s")),
+    (re.compile(r"bad emergency: (?P<why>.*)"), _l("the station could not read the warning: %(why)s")),
+)
+
+
+def track_detail(text: str | None) -> str:
+    for pattern, message in AGENT_DETAILS:
+        found = pattern.fullmatch((text or "").strip())
+        if found:
+            return str(message) % found.groupdict()
+    return text or "—"
+
+
 def track_label(status: str) -> str:
     labels = {"played": _("Played"), "received": _("Received"), "sent": _("Sent, no answer yet"),
               "silent": _("Silent"), "failed": _("Failed")}
@@ -284,5 +308,5 @@ def track_label(status: str) -> str:
 @bp.app_context_processor
 def _labels() -> dict:
     return {"risk_label": risk_label, "emergency_state_label": state_label, "track_label": track_label,
-            "emergencies_waiting": pending_banner, "audio_length": length}
+            "emergencies_waiting": pending_banner, "audio_length": length, "track_detail": track_detail}
 

@@ -12,11 +12,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from broadcast.config import load_settings
 from broadcast.db.models import Area, EmergencyBroadcast, EmergencyState, Role, Structure, Webhook, WebhookDelivery
 from broadcast.services import areas, emergencies, users, webhooks
 from tests.conftest import csrf_from, log_in
-from tests.integration.test_emergencies import NOW, poll, warning_item, world  # noqa: F401 - the fixture
+from tests.integration.test_emergencies import NOW, ack, poll, warning_item, world  # noqa: F401 - the fixture
 from tests.integration.test_emergency_pages import act, page_of, request_by_form
 from tests.services import free_port
 
@@ -53,9 +52,9 @@ def inbox():
 
 
 @pytest.fixture
-def settings(tmp_path, database, inbox):  # the conftest's, with the mail server
-    return load_settings(instance_path=tmp_path / "instance", database_url=database.url, smtp_url=inbox.url,
-                         smtp_from="canhbao@tuyenquang.example.vn", public_url="https://radio.example.vn")
+def settings(settings, inbox):  # the conftest's, with the mail server
+    return settings.model_copy(update={"smtp_url": inbox.url, "smtp_from": "canhbao@tuyenquang.example.vn",
+                                       "public_url": "https://radio.example.vn"})
 
 
 def commune_approver(here) -> None:
@@ -217,3 +216,36 @@ def test_operators_and_other_areas_get_neither_banner_nor_status(world, client):
     log_in(client, "pheduyet.dongvan", PASSWORD)
     assert client.get(f"{LIST}/{broadcast_id}/status").status_code == 404
     assert "đang chờ phê duyệt" not in page_of(client.get("/"))
+
+
+@pytest.mark.parametrize(("said", "shown"), [
+    ("received; airs 2 times from 16:00:00", "đã nhận; phát 2 lần, từ 16:00:00"),
+    ("emergency 7 already received", "đã nhận rồi (qua đường khác, hoặc được gửi lại)"),
+    ("emergency 7 was cancelled", "bản tin đã bị hủy khi tới đài"),
+    ("emergency 7 expired at 2026-11-28T18:00:00+00:00", "bản tin đã hết hiệu lực khi tới đài"),
+    ("emergency 7 cancelled; 3 airings dropped", "đã hủy; bỏ 3 lần phát"),
+    ("audio not available: HTTP 404", "đài không tải được âm thanh: HTTP 404"),
+    ("bad emergency: no sha256", "đài không đọc được lệnh cảnh báo: no sha256"),
+    ("player exited with status 1", "player exited with status 1"),  # unknown: as the agent said it
+    (None, "—"),
+])
+def test_what_agents_say_is_shown_in_vietnamese(app, said, shown):
+    from flask_babel import force_locale
+
+    from broadcast.web.ui_emergencies import track_detail
+
+    with app.test_request_context(), force_locale("vi"):
+        assert track_detail(said) == shown
+
+
+def test_the_station_table_speaks_vietnamese(world, client):  # noqa: F811
+    item_id = warning_item(world)
+    log_in(client, "bientap")
+    broadcast_id = int(request_by_form(client, item_id).headers["Location"].rsplit("/", 1)[1])
+    client.get("/logout")
+    log_in(client, "pheduyet")
+    act(client, broadcast_id, "approve")
+    [command] = poll(world, "HG1-01")
+    ack(world, "HG1-01", command["id"])
+    fragment = page_of(client.get(f"{LIST}/{broadcast_id}/status"))
+    assert "đã nhận; phát 2 lần, từ 16:00:00" in fragment and "received; airs" not in fragment
