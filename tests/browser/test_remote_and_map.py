@@ -8,6 +8,8 @@ the state change by itself. The map is drawn without tiles (no MAP_TILE_URL): it
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -166,3 +168,35 @@ def test_an_operator_sees_the_map_of_their_commune_on_a_phone(phone, world):
     fits_the_screen(phone)
     phone.locator("#station-map path.map-station[data-code='HG1-02']").tap()
     phone.wait_for_url(f"{url}/stations/HG1-02")
+
+
+# Any PNG serves as a tile here: Leaflet's own layers icon.
+TILE = (Path(__file__).resolve().parents[2] / "broadcast/static/vendor/leaflet/images/layers.png").read_bytes()
+
+
+def tile_server(asked: list[str]):
+    """A tile server (WSGI) that answers every /z/x/y.png with the same image and notes what was asked."""
+    def app(environ, start_response):
+        asked.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", str(len(TILE)))])
+        return [TILE]
+    return app
+
+
+def test_with_a_tile_url_the_map_draws_the_tiles_under_the_stations(page, world, seeded):
+    asked: list[str] = []
+    with serve(tile_server(asked)) as tiles:
+        # Another port is another origin: the page's policy must name the tile server for its images to load.
+        seeded.extensions["settings"] = seeded.extensions["settings"].model_copy(update={
+            "map_tile_url": tiles + "/{z}/{x}/{y}.png", "map_tile_attribution": "Bản đồ thử nghiệm"})
+        url = world["url"]
+        errors = watch(page)
+        log_in(page, url, "bientap")
+        page.goto(f"{url}/map")
+        page.locator("#station-map img.leaflet-tile-loaded").first.wait_for()
+        assert asked and all(re.fullmatch(r"/\d+/\d+/\d+\.png", path) for path in asked)
+        assert len(map_states(page)) == 4
+        assert page.locator("#station-map path.map-outline").count() == 0  # the tiles show the boundaries
+        assert "Bản đồ thử nghiệm" in page.locator(".leaflet-control-attribution").inner_text()
+        nothing_blocked(page, errors)
+        screenshot(page, "station-map-tiles.png")
