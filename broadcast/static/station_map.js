@@ -13,7 +13,11 @@
   }
 
   function draw(data) {
-    var map = L.map(holder, {zoomSnap: 0.25, attributionControl: !!data.tile_url});
+    var count = data.features.filter(function (f) { return f.properties.kind === "station"; }).length;
+    // A province has thousands of stations: past a few thousand they are painted on one canvas, not as as many
+    // SVG elements (clicks work the same; SVG keeps each marker an element that can be named and tested).
+    var map = L.map(holder, {zoomSnap: 0.25, attributionControl: !!data.tile_url,
+                             renderer: count > 3000 ? L.canvas() : L.svg()});
     holder.classList.add("ready");
     if (data.tile_url) {
       L.tileLayer(data.tile_url, {maxZoom: 18, attribution: data.tile_attribution || ""}).addTo(map);
