@@ -5,6 +5,7 @@ status fragment, the confirmation before cancelling, and Vietnamese throughout."
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from email import message_from_string, policy
 
@@ -151,6 +152,25 @@ def test_a_mail_server_that_is_down_does_not_stop_the_request(world, client, inb
     with world["database"].sessions() as session:
         assert session.scalars(select(EmergencyBroadcast.state)).all() == [EmergencyState.PENDING]
     assert inbox.messages == []
+
+
+def test_a_mail_server_that_does_not_answer_does_not_hold_the_request(world, client):  # noqa: F811
+    commune_approver(world)
+    # A server that takes the connection and never greets: the client waits on it, in its own thread.
+    mute = socket.create_server(("127.0.0.1", 0))
+    try:
+        world["app"].extensions["settings"] = world["app"].extensions["settings"].model_copy(
+            update={"smtp_url": f"smtp://127.0.0.1:{mute.getsockname()[1]}"})
+        log_in(client, "bientap")
+        made = request_by_form(client, warning_item(world))
+        assert made.status_code == 302
+        # The answer came while the e-mail still waits for the server's greeting.
+        assert [t.name for t in threading.enumerate()].count("emergency-notice") == 1
+    finally:
+        mute.close()  # the waiting connection is reset: the thread logs the failure and ends
+        for thread in threading.enumerate():
+            if thread.name == "emergency-notice":
+                thread.join(30)
 
 
 def test_the_approver_hears_it_and_the_status_refreshes_until_it_is_cancelled(world, client):  # noqa: F811
