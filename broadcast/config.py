@@ -189,6 +189,11 @@ class Settings(BaseSettings):
     login_limit_per_address: str = "30 per minute;300 per hour"
     login_limit_per_account_address: str = "5 per 15 minutes"
     login_limit_per_account: str = "30 per hour"
+    # Two-factor login (TOTP, broadcast.web.two_factor): the roles that must have it, separated by commas ("" for
+    # none); after the password, such a person without it is sent to enrol before anything else. Optional for
+    # the other roles. Logins through the identity provider (OIDC) and API tokens are not asked for a code.
+    totp_required_roles: str = Field(default="admin,approver", pattern=r"^\s*((admin|editor|approver|operator)"
+                                                                      r"\s*(,\s*|$))*$")
     # Single sign-on through the province's OpenID Connect identity provider (broadcast.web.sso): its issuer as the
     # ID tokens name it, e.g. https://sso.tuyenquang.gov.vn/realms/egov ("" = off: no button, no routes), this
     # service's client id and secret there, the ID token claim that holds the username of an existing account

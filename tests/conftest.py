@@ -105,7 +105,9 @@ def session(database):
 
 @pytest.fixture
 def settings(tmp_path, database):
-    return load_settings(instance_path=tmp_path / "instance", database_url=database.url)
+    # Two-factor login is required of no role here, so tests that log in as an admin or approver need no code;
+    # tests/integration/test_two_factor.py sets the requirement and tests it.
+    return load_settings(instance_path=tmp_path / "instance", database_url=database.url, totp_required_roles="")
 
 
 @pytest.fixture

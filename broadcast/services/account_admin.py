@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from broadcast.db.models import Area, Role, User
 from broadcast.errors import Forbidden, InvalidInput, NotFound
 from broadcast.i18n import _l
-from broadcast.services import scope, users
+from broadcast.services import scope, two_factor, users
 from broadcast.services.audit import record
 
 MANAGERS = (Role.ADMIN, Role.EDITOR)
@@ -140,6 +140,15 @@ def reactivate(session: Session, actor: User, user: User) -> User:
     if not user.active:
         users.reactivate(session, user, actor=actor)
     return user
+
+
+def reset_two_factor(session: Session, actor: User, user: User) -> None:
+    """Remove ``user``'s second factor (a lost phone, no recovery code left): admins only, audited. If their role
+    needs one, they are sent to enrol a new phone at their next password login."""
+    _not_self(actor, user)
+    if actor.role != Role.ADMIN:
+        raise Forbidden(_l("Only an administrator can reset a person's two-factor login."))
+    two_factor.disable(session, user, actor=actor, reason="reset")
 
 
 def reset_password(session: Session, actor: User, user: User) -> str:

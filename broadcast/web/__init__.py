@@ -16,6 +16,7 @@ from broadcast.web import (
     login_throttle,
     security_headers,
     sso,
+    two_factor,
     ui,
     ui_account,
     ui_emergencies,
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui.bp)
     sso.init_app(app)
     app.register_blueprint(ui_account.bp)
+    app.register_blueprint(two_factor.bp)
     app.register_blueprint(ui_users.bp)
     app.register_blueprint(ui_station_tokens.bp)
     app.register_blueprint(ui_stations.bp)

@@ -86,6 +86,18 @@ def init_app(app: Flask) -> None:
         return redirect(url_for("account_ui.change_password"))
 
     @app.before_request
+    def _second_factor_first():
+        # A role that needs two-factor login, after a password login without it: only enrolling, as above.
+        from broadcast.web import two_factor  # it builds on this module
+
+        if (request.endpoint in two_factor.WHILE_ENROLLING or bearer_token() is not None
+                or not current_user.is_authenticated or not two_factor.enrolment_due(current_user)):
+            return None
+        if request.path.startswith("/api/"):
+            raise Forbidden(_l("Your role needs two-factor login: set it up first on the page /account/two-factor."))
+        return redirect(url_for("two_factor.manage"))
+
+    @app.before_request
     def _who_before_what() -> None:
         # A caller that may not use a person's API route learns that (401, or 403 for a station), not what its
         # body lacks (422): the view's own guard would only run after the body is parsed.

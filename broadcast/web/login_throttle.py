@@ -109,9 +109,40 @@ def _first_from_here(strategy, limits, account: str, address: str) -> bool:
                for item in limits["account_address"])
 
 
+def admit_code(username: str) -> None:
+    """Count an attempt at a second-factor code (broadcast.web.two_factor) and raise LoginThrottled beyond the
+    limits. The guesser here already has the password, so codes have counters of their own, on the same limits
+    as passwords but with no exemption for an address's first attempt, and not cleared by the right password
+    (re-entering it must not buy more guesses): only the right code clears its address's count."""
+    try:
+        _admit_code(current_app.extensions[EXTENSION].limiter, username)
+    except StorageError as exc:
+        log.warning("login throttle: shared storage unreachable (%s); counting in this process", exc)
+        _admit_code(current_app.extensions["login_limiter_fallback"], username)
+
+
+def _admit_code(strategy, username: str) -> None:
+    limits = current_app.extensions["login_limits"]
+    account = _account(username)
+    keyed = [(item, ("code-address", account, request.remote_addr or "?")) for item in limits["account_address"]]
+    keyed += [(item, ("code", account)) for item in limits["account"]]
+    refused = [(item, keys) for item, keys in keyed if not strategy.hit(item, *keys)]
+    if refused:
+        wait = max(strategy.get_window_stats(item, *keys).reset_time - time.time() for item, keys in refused)
+        raise LoginThrottled(max(1, math.ceil(wait)))
+
+
+def code_succeeded(username: str) -> None:
+    """The right code from this address: its count of code attempts starts again."""
+    _clear(("code-address", _account(username), request.remote_addr or "?"))
+
+
 def succeeded(username: str) -> None:
     """The right password: this address is not guessing this account, so its count starts again."""
-    keys = ("account-address", _account(username), request.remote_addr or "?")
+    _clear(("account-address", _account(username), request.remote_addr or "?"))
+
+
+def _clear(keys: tuple[str, ...]) -> None:
     for item in current_app.extensions["login_limits"]["account_address"]:
         for strategy in (current_app.extensions[EXTENSION].limiter, current_app.extensions["login_limiter_fallback"]):
             try:

@@ -14,8 +14,9 @@ from wtforms.validators import DataRequired
 
 from broadcast.db.models import Area
 from broadcast.i18n import LOCALES, _, _l
-from broadcast.services import area_overview, areas, scope, users
+from broadcast.services import area_overview, areas, scope, two_factor, users
 from broadcast.web import login_throttle, sessions
+from broadcast.web import two_factor as web_two_factor
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.helpers import status_label
@@ -52,8 +53,9 @@ def login():
         user = users.authenticate(db(), form.username.data, form.password.data)
         if user is not None:
             login_throttle.succeeded(form.username.data)
-            sessions.begin(user)
-            return redirect(_safe_next(request.args.get("next")))
+            if two_factor.is_enrolled(user):  # no session before the code (broadcast.web.two_factor)
+                return web_two_factor.ask_for_code(user, _safe_next(request.args.get("next")))
+            return web_two_factor.begin_password_session(user, _safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong username or password."))
         status = 401
     elif request.method == "POST":

@@ -129,7 +129,8 @@ def change_user(user_id: int):
     return _detail(user, form=form, status=422)
 
 
-@bp.route("/users/<int:user_id>/<any(deactivate, reactivate, password_reset):action>", methods=["POST"])
+@bp.route("/users/<int:user_id>/<any(deactivate, reactivate, password_reset, two_factor_reset):action>",
+          methods=["POST"])
 @role_required(*MANAGERS)
 def user_action(user_id: int, action: str):
     actor = signed_in_user()
@@ -140,7 +141,11 @@ def user_action(user_id: int, action: str):
     try:
         if action == "password_reset":
             return _detail(user, temporary_password=account_admin.reset_password(db(), actor, user))
-        if action == "deactivate":
+        if action == "two_factor_reset":
+            account_admin.reset_two_factor(db(), actor, user)
+            flash(_("Two-factor login is reset: the person logs in with the password alone, or sets it up again."),
+                  "info")
+        elif action == "deactivate":
             account_admin.deactivate(db(), actor, user)
             flash(_("The account is switched off: its sessions and API tokens stopped working."), "info")
         else:

@@ -33,7 +33,7 @@ from .scheduling import (
 )
 from .stations import Station, StationStatus
 from .tasks import QueuedTask
-from .users import ApiToken, Role, User
+from .users import ApiToken, RecoveryCode, Role, User
 
 __all__ = [
     "AiringState", "ApiToken", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
@@ -44,5 +44,6 @@ __all__ = [
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "CompileRequest", "PriorityOrder", "StationManifest",
     "ReceivedBulletin", "SourceKind", "StatisticsPush", "UpstreamSource",
-    "Role", "Slot", "Station", "StationStatus", "Structure", "User", "Webhook", "WebhookDelivery", "utcnow",
+    "RecoveryCode", "Role", "Slot", "Station", "StationStatus", "Structure", "User", "Webhook", "WebhookDelivery",
+    "utcnow",
 ]

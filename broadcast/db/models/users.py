@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, false
+from sqlalchemy import BigInteger, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .areas import Area
@@ -37,6 +37,11 @@ class User(Timestamped, Base):
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     # Set by an administrator's password reset: the temporary password only opens the page that changes it.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Two-factor login (broadcast.services.two_factor): the TOTP secret, set only once a code confirmed the
+    # enrolment, and the last time step whose code was accepted, so that a code seen once is refused (replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     scope_area: Mapped[Area | None] = relationship()
 
@@ -72,3 +77,16 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A one-time code for a person who lost their authenticator: only its SHA-256 is kept (the codes are
+    random, 50 bits each), and ``used_at`` once it let them in."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -101,6 +101,8 @@ class TokenSchema(ma.Schema):
 class LoginSchema(ma.Schema):
     username = ma.fields.String(required=True)
     password = ma.fields.String(required=True, load_only=True)
+    code = ma.fields.String(load_only=True, metadata={
+        "description": "the authenticator app's code, or a recovery code: needed by a person with two-factor login"})
 
 
 class UserSchema(ma.Schema):
