@@ -46,9 +46,9 @@ PENDING = "_2fa_pending"  # the signed half-login marker, in the cookie; not a s
 PENDING_MAX_AGE_S = 300
 ENROL_FIRST = "_2fa_enrol_first"
 ENROL_SECRET = "_2fa_new_secret"  # noqa: S105 (a session key) the secret being enrolled, until a code confirms it
-# What a person who must enrol first may still do.
+# What a person who must enrol first may still do (a temporary password is changed first, broadcast.web.auth).
 WHILE_ENROLLING = {"two_factor.manage", "two_factor.qr", "ui.logout", "ui.set_language", "auth.logout", "auth.me",
-                   "static"}
+                   "account_ui.change_password", "auth.change_password", "static"}
 
 
 def _serializer() -> URLSafeTimedSerializer:

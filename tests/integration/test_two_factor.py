@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from broadcast import load_settings
-from broadcast.db.models import AuditLog, User, utcnow
+from broadcast.db.models import AuditLog, Role, User, utcnow
 from broadcast.services import two_factor, users
 from broadcast.web import two_factor as web_two_factor
 from tests.conftest import DEMO_PASSWORD, csrf_from, log_in
@@ -269,6 +269,25 @@ def test_a_required_role_is_sent_to_enrol_and_the_api_answers_403_until_then(see
     nxt = seeded.test_client()
     assert log_in(nxt, "pheduyet").headers["Location"] == "/login/code"
     assert second_step(nxt, code(secret, clock)).status_code == 303
+
+
+def test_a_temporary_password_is_changed_first_then_the_second_factor_set_up(seeded, clock):
+    with _db(seeded) as session:
+        users.create_user(session, username="quantri2", password="tam-thoi-1234", role=Role.ADMIN,
+                          scope_area=None, must_change_password=True)
+    client = seeded.test_client()
+    log_in(client, "quantri2", "tam-thoi-1234")
+    assert client.get("/").headers["Location"] == "/account/password"
+    assert client.get("/account/two-factor").headers["Location"] == "/account/password"
+    page = client.get("/account/password")
+    assert page.status_code == 200
+    new = "loa-phuong-ha-giang-9"
+    changed = client.post("/account/password", data={"current_password": "tam-thoi-1234", "new_password": new,
+                                                      "repeat": new, "csrf_token": csrf_from(page.data)})
+    assert changed.status_code == 303
+    assert client.get("/").headers["Location"] == "/account/two-factor"
+    enrol(client, clock)
+    assert client.get("/").status_code == 200
 
 
 def test_an_optional_role_is_not_asked(seeded):
