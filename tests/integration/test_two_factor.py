@@ -14,6 +14,10 @@ from broadcast.db.models import AuditLog, Role, User, utcnow
 from broadcast.services import two_factor, users
 from broadcast.web import two_factor as web_two_factor
 from tests.conftest import DEMO_PASSWORD, csrf_from, log_in
+from tests.integration.test_sso import CALLBACK
+from tests.integration.test_sso import _app as sso_app
+from tests.integration.test_sso import _round_trip as sso_round_trip
+from tests.standins.oidc_provider import OidcProviderStandIn
 
 
 @pytest.fixture
@@ -348,3 +352,28 @@ def test_an_admin_resets_a_persons_second_factor(seeded, clock, enrolled):
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "user.two_factor.reset")).one()
     assert entry.actor == "admin" and entry.details == {"username": "bientap"}
     assert log_in(seeded.test_client(), "bientap").headers["Location"] == "/"
+
+
+@pytest.fixture
+def provider():
+    with OidcProviderStandIn([CALLBACK]) as made:
+        yield made
+
+
+def test_a_single_sign_on_login_is_not_asked_for_a_code_nor_sent_to_enrol(settings, provider, clock):
+    """The identity provider's own second factor applies (its flow is tested in test_sso.py)."""
+    app = sso_app(settings, provider)  # TOTP_REQUIRED_ROLES: admin,approver, the default
+    try:
+        client = app.test_client()  # pheduyet, an approver without a second factor: not sent to enrol
+        assert sso_round_trip(client).location == "/?page=1"
+        assert client.get("/").status_code == 200 and client.get("/api/v1/stations").status_code == 200
+        with _db(app) as session:
+            user = session.scalar(select(User).where(User.username == "pheduyet"))
+            secret = two_factor.new_secret()
+            two_factor.enrol(session, user, secret, code(secret, clock))
+        client = app.test_client()  # enrolled now: still no code asked
+        assert sso_round_trip(client).location == "/?page=1"
+        assert client.get("/").status_code == 200
+        assert log_in(app.test_client(), "pheduyet").headers["Location"] == "/login/code"  # a password login is
+    finally:
+        app.extensions["database"].dispose()
