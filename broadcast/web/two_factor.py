@@ -133,6 +133,8 @@ class ProofForm(FlaskForm):
 
 
 def _proved(user: User, proof: str) -> bool:
+    # Counted like codes at login, so a borrowed session cannot be used to guess the password or codes here.
+    login_throttle.admit_code(user.username)
     return check_password(user.password_hash, proof) or two_factor.verify(db(), user, proof)
 
 
@@ -194,8 +196,12 @@ def regenerate():
     form = ProofForm()
     if not two_factor.is_enrolled(user):
         return redirect(url_for(".manage"), 303)
-    if form.validate_on_submit() and _proved(user, form.proof.data):
-        return _recovery_codes_page(two_factor.regenerate_recovery_codes(db(), user), enrolled=False)
+    try:
+        if form.validate_on_submit() and _proved(user, form.proof.data):
+            return _recovery_codes_page(two_factor.regenerate_recovery_codes(db(), user), enrolled=False)
+    except login_throttle.LoginThrottled as throttled:
+        form.proof.errors = [str(throttled.message)]
+        return _refused(user, form, throttled.status)
     return _refused(user, form)
 
 
@@ -206,7 +212,12 @@ def disable():
     form = ProofForm()
     if not two_factor.is_enrolled(user):
         return redirect(url_for(".manage"), 303)
-    if form.validate_on_submit() and _proved(user, form.proof.data):
+    try:
+        proved = form.validate_on_submit() and _proved(user, form.proof.data)
+    except login_throttle.LoginThrottled as throttled:
+        form.proof.errors = [str(throttled.message)]
+        return _refused(user, form, throttled.status)
+    if proved:
         two_factor.disable(db(), user, actor=user)
         if two_factor.must_enrol(user, settings().totp_required_roles):
             session[ENROL_FIRST] = True  # their role needs one: on to enrolling a new phone at once
@@ -215,9 +226,9 @@ def disable():
     return _refused(user, form)
 
 
-def _refused(user: User, form: ProofForm):
+def _refused(user: User, form: ProofForm, status: int = 422):
     if form.is_submitted() and not form.proof.errors:
         record(db(), user, "user.two_factor.proof_failed", "user", user.id)
         db().commit()
         form.proof.errors = [_("Wrong password or code.")]
-    return _page(user, proof=form, status=422)
+    return _page(user, proof=form, status=status)

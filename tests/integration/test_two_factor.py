@@ -339,6 +339,20 @@ def test_turning_it_off_needs_the_password_or_a_code(seeded, clock, enrolled):
     assert log_in(seeded.test_client(), "bientap").headers["Location"] == "/"
 
 
+def test_guessing_the_password_to_turn_it_off_is_throttled(seeded, clock, enrolled):
+    secret, _ = enrolled
+    client = seeded.test_client()
+    log_in(client, "bientap")
+    second_step(client, code(secret, clock))
+    page = client.get("/account/two-factor").data
+    statuses = [client.post("/account/two-factor/disable", data={"proof": f"guess-{n}", "csrf_token": csrf_from(page)}
+                            ).status_code for n in range(6)]
+    assert statuses == [422] * 5 + [429]
+    assert client.post("/account/two-factor/disable", data={"proof": DEMO_PASSWORD, "csrf_token": csrf_from(page)}
+                       ).status_code == 429
+    assert _user(seeded, "bientap").totp_secret is not None
+
+
 def test_an_admin_resets_a_persons_second_factor(seeded, clock, enrolled):
     admin = seeded.test_client()
     log_in(admin, "admin")
