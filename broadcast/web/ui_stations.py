@@ -119,7 +119,9 @@ def issue_command(code: str):
     back = redirect(url_for(".station", code=found.code, _anchor="remote-h"))
     if not form.validate_on_submit():
         errors = [str(e) for field in (form.volume, form.item_id) for e in field.errors]
-        flash(errors[0] if errors else _("The form expired; try again."), "error")
+        if "csrf_token" in form.errors:
+            errors = [_("The form expired; try again.")]
+        flash(errors[0] if errors else _("Choose play now, stop or a volume."), "error")
         return back
     kind = CommandKind(form.kind.data)
     try:

@@ -113,3 +113,12 @@ def test_a_tile_url_is_given_to_the_map_and_allowed_by_the_pages_policy(world, c
 def test_the_map_needs_a_login(world, client):
     assert client.get(MAP_JSON).status_code == 401
     assert client.get("/map").status_code == 302
+
+
+def test_an_administrator_of_everything_sees_every_station_and_only_the_communes_that_have_some(world, client):
+    log_in(client, "admin")
+    data = client.get(MAP_JSON).json
+    assert sorted(stations_of(data)) == ["DV-01", "HG1-01", "HG1-02", "HG2-01"]
+    communes = sorted(f["properties"]["name"] for f in data["features"] if f["properties"]["kind"] == "commune")
+    assert communes == ["Phường Hà Giang 1", "Phường Hà Giang 2", "Xã Đồng Văn"] and data["area"] == ""
+    assert "<h1>Bản đồ đài</h1>" in client.get("/map").get_data(as_text=True)

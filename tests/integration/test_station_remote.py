@@ -30,7 +30,7 @@ def remote_section(page: str) -> str:
 
 def send(client, **fields):
     page = page_of(client.get(STATION))
-    return client.post(f"{STATION}/commands", data={"csrf_token": csrf_from(page), **fields})
+    return client.post(f"{STATION}/commands", data={"csrf_token": csrf_from(page)} | fields)
 
 
 def commands_of(world) -> list[StationCommand]:
@@ -86,6 +86,7 @@ def test_stop_and_volume_are_sent_with_their_arguments(world, client):
     ({"kind": "set_volume", "volume": ""}, "Âm lượng là số nguyên từ 0 đến 100."),
     ({"kind": "play_now", "item_id": "999999"}, "Hãy chọn bản tin cần phát."),
     ({"kind": "play_now"}, "Hãy chọn bản tin cần phát."),
+    ({"kind": "reboot"}, "Hãy chọn phát ngay, dừng phát hoặc một mức âm lượng."),
 ])
 def test_a_refused_command_is_not_sent_and_says_why(world, client, fields, message):
     log_in(client, "vanhanh")
