@@ -10,7 +10,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # package:command-that-proves-it-is-installed
 RUN_PACKAGES=("espeak-ng:espeak-ng" "ffmpeg:ffprobe")
-TEST_PACKAGES=("openssh-server:/usr/sbin/sshd" "openssh-client:scp" "chromium:chromium")
+# icecast2: a real stream server for the stream relay and live announcement tests (tests/icecast.py)
+TEST_PACKAGES=("openssh-server:/usr/sbin/sshd" "openssh-client:scp" "chromium:chromium" "icecast2:/usr/bin/icecast2")
 
 _missing_packages() {
   local entry pkg probe
