@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from broadcast.db.models import Area, Delivery, DeliveryState, Station, StationManifest, StationStatus, User
 from broadcast.errors import InvalidInput
 from broadcast.i18n import _l
-from broadcast.services import scope
+from broadcast.services import delivery_errors, scope
 
 HTTP, SFTP = "http", "sftp"
 OPEN = (DeliveryState.QUEUED, DeliveryState.FAILED)
@@ -222,12 +222,13 @@ def _attention(station: Station, version: int | None, channels: Iterable[Channel
         yield str(_l("The station's SSH host key changed: check the box and pin the new key."))
     for channel in channels:
         if channel.state == DeliveryState.FAILED.value:
+            error = delivery_errors.describe(channel.last_error)
             if channel.next_retry_at is None:
                 yield str(_l("%(channel)s delivery gave up after %(attempts)s attempts: %(error)s",
-                             channel=channel.channel.upper(), attempts=channel.attempts, error=channel.last_error))
+                             channel=channel.channel.upper(), attempts=channel.attempts, error=error))
             elif channel.attempts >= 3:
                 yield str(_l("%(channel)s delivery failed %(attempts)s times: %(error)s",
-                             channel=channel.channel.upper(), attempts=channel.attempts, error=channel.last_error))
+                             channel=channel.channel.upper(), attempts=channel.attempts, error=error))
     if station.last_contact_at is None:
         if version is not None:
             yield str(_l("Never heard from."))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.dates import get_timezone_location
 from flask import Flask
 from flask_babel import get_locale
 
 from broadcast.i18n import _, format_datetime
+from broadcast.services import delivery_errors
+from broadcast.web import form_messages
 
 
 def role_label(role) -> str:
@@ -22,6 +25,16 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def delivery_mode_label(mode: str) -> str:
+    labels = {"http-pull": _("the station downloads (HTTP)"), "sftp-push": _("the server uploads (SFTP)")}
+    return labels.get(mode, mode)
+
+
+def zone_label(zone: str) -> str:
+    """A time zone as people name it ("Giờ Việt Nam"), not its database name."""
+    return get_timezone_location(zone, locale=str(get_locale() or "vi"))
+
+
 def local_time(moment: datetime | None) -> str:
     """A stored UTC moment shown in the service's zone, day first as people write it in Vietnam."""
     if moment is None:
@@ -30,7 +43,11 @@ def local_time(moment: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    form_messages.init_app(app)
+
     @app.context_processor
     def _helpers():
         return {"role_label": role_label, "status_label": status_label, "local_time": local_time,
+                "delivery_mode_label": delivery_mode_label, "zone_label": zone_label,
+                "delivery_error": delivery_errors.describe,
                 "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
