@@ -13,7 +13,7 @@ from schedules.fingerprint import (
     playlist_text,
 )
 from schedules.fit import check_fits, fit_runs, lay_out
-from schedules.media import AudioRef
+from schedules.media import AudioRef, StreamRef
 from schedules.occurrences import DEFAULT_ZONE, Occurrence, localize, occurrence_key, occurrences
 from schedules.ordering import CLASS_RANK, plan_occurrence, rank_key, rank_placements
 from schedules.overlaps import Overlap, validate_slots
@@ -29,7 +29,7 @@ from schedules.summary import ProblemSummary, format_duration, summarize_problem
 __all__ = [
     "CLASS_RANK", "DEFAULT_SHOWLOCK", "DEFAULT_ZONE", "ITEM_CLASSES", "KINDS", "POLICIES", "SEVERITIES",
     "AudioRef", "CarriedItem", "DayPlaylist", "Entry", "FilledOccurrence", "Occurrence", "Overlap", "Piece",
-    "PlacementRule", "Problem", "ProblemSummary", "Run", "SharedContent", "SlotRule",
+    "PlacementRule", "Problem", "ProblemSummary", "Run", "SharedContent", "SlotRule", "StreamRef",
     "canonical_content", "check_fits", "content_text", "compile_day", "compile_days", "effective_slots", "fingerprint",
     "fingerprint_content", "fit_runs", "playlist_text",
     "format_duration", "is_locked", "is_over", "lay_out", "localize", "occurrence_key", "occurrences",

@@ -15,11 +15,23 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from schedules.media import StreamRef
 from schedules.playlist import DayPlaylist, Entry
 
 
+def audio_json(audio) -> list | dict | None:
+    """An entry's ``audio`` as stored: [sha256, size, duration] for a file; for a relay an object with the stream
+    URL, its window and the fallback filler (the key "stream" tells the two apart)."""
+    if audio is None:
+        return None
+    if isinstance(audio, StreamRef):
+        fallback = audio.fallback
+        return {"stream": audio.url, "duration_ms": audio.duration_ms,
+                "fallback": None if fallback is None else [fallback.sha256, fallback.size_bytes, fallback.duration_ms]}
+    return [audio.sha256, audio.size_bytes, audio.duration_ms]
+
+
 def _entry(entry: Entry) -> dict[str, Any]:
-    audio = entry.audio
     return {
         "start": entry.start.isoformat(),
         "end": entry.end.isoformat(),
@@ -30,7 +42,7 @@ def _entry(entry: Entry) -> dict[str, Any]:
         "title": entry.title,
         "item_class": entry.item_class,
         "play_ms": entry.play_ms,
-        "audio": None if audio is None else [audio.sha256, audio.size_bytes, audio.duration_ms],
+        "audio": audio_json(entry.audio),
     }
 
 
@@ -137,7 +149,7 @@ def _content_without_station(playlist: DayPlaylist) -> dict[str, Any]:
                     {"start": e.start, "end": e.end, "kind": e.kind, "item_id": e.item_id,
                      "placement_id": e.placement_id, "repeat": e.repeat, "title": e.title,
                      "item_class": e.item_class, "play_ms": e.play_ms,
-                     "audio": None if e.audio is None else [e.audio.sha256, e.audio.size_bytes, e.audio.duration_ms]}
+                     "audio": audio_json(e.audio)}
                     for e in filled.entries
                 ],
             }

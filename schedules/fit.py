@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from schedules.media import StreamRef
 from schedules.occurrences import Occurrence, Timeline
 from schedules.placements import CarriedItem, PlacementRule
 from schedules.playlist import Entry, FilledOccurrence
@@ -57,8 +58,11 @@ def lay_out(occurrence: Occurrence, ordered: Sequence[Piece], slot: SlotRule, zo
     at = Timeline(occurrence.start, zone, sum(p.duration_ms for p in ordered) + slot.gap_ms * len(ordered))
     for piece in ordered:
         start, content_end = clock, clock + piece.duration_ms
+        audio = piece.audio
+        if isinstance(audio, StreamRef):  # a relay falls back on its slot's filler when the stream fails
+            audio = audio.with_fallback(slot.filler)
         entries.append(Entry(at(start), at(content_end), "item", piece.item_id, piece.placement_id, piece.repeat,
-                             piece.audio, piece.duration_ms, piece.title, piece.item_class))
+                             audio, piece.duration_ms, piece.title, piece.item_class))
         clock = content_end + slot.gap_ms
     return entries, content_end
 

@@ -21,3 +21,26 @@ class AudioRef:
             raise ValueError(f"sha256 must be 64 lower-case hex digits, got {self.sha256!r}")
         if self.size_bytes < 0 or self.duration_ms < 0:
             raise ValueError("size_bytes and duration_ms cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRef:
+    """A live relay (Icecast/HTTP MP3 or HLS) aired for ``duration_ms``, its window, instead of a file.
+
+    It stands where an :class:`AudioRef` stands (a placement's or an entry's ``audio``), so a relay is laid
+    out and fitted like any item. ``fallback`` is the slot's filler, which a station loops while the stream
+    fails; the compile sets it when it lays the relay into a slot.
+    """
+
+    url: str
+    duration_ms: int
+    fallback: AudioRef | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, str) or not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"a stream URL is http:// or https://, got {self.url!r}")
+        if self.duration_ms < 1:
+            raise ValueError("a relay window lasts at least 1 ms")
+
+    def with_fallback(self, fallback: AudioRef | None) -> StreamRef:
+        return self if fallback == self.fallback else StreamRef(self.url, self.duration_ms, fallback)

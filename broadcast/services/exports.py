@@ -76,8 +76,8 @@ def names_audio(session: Session, station: Station, sha256: str) -> bool:
     stored = session.get(StationManifest, station.id)
     if stored is None or sha256 not in stored.body:  # a substring test turns strangers away before parsing
         return False
-    return any(entry["audio"]["sha256"] == sha256 for day in json.loads(stored.body)["days"]
-               for entry in day["entries"])
+    return any(audio["sha256"] == sha256 for day in json.loads(stored.body)["days"]
+               for entry in day["entries"] for audio in wire.entry_audio(entry))
 
 
 def day_m3u8(session: Session, station: Station, day: date, audio_url: Callable[[wire.AudioFile], str]) -> str:

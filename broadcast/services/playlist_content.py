@@ -24,12 +24,23 @@ def day_from_content(content: dict) -> schedules.DayPlaylist:
         entries = tuple(
             Entry(start=datetime.fromisoformat(e["start"]), end=datetime.fromisoformat(e["end"]), kind=e["kind"],
                   item_id=e["item_id"], placement_id=e["placement_id"], repeat=e["repeat"],
-                  audio=schedules.AudioRef(*e["audio"]) if e["audio"] else None, play_ms=e["play_ms"],
+                  audio=audio_ref(e["audio"]), play_ms=e["play_ms"],
                   title=e["title"], item_class=e["item_class"])
             for e in occ["entries"])
         occurrences.append(FilledOccurrence(occurrence, entries))
     return schedules.DayPlaylist(content["station"], date.fromisoformat(content["day"]), content["zone"],
                                  tuple(occurrences))
+
+
+def audio_ref(stored: list | dict | None) -> schedules.AudioRef | schedules.StreamRef | None:
+    """An entry's stored ``audio`` (see ``schedules.fingerprint.audio_json``) as the scheduler's reference."""
+    if not stored:
+        return None
+    if isinstance(stored, dict):  # a relay
+        fallback = stored.get("fallback")
+        return schedules.StreamRef(stored["stream"], stored["duration_ms"],
+                                   schedules.AudioRef(*fallback) if fallback else None)
+    return schedules.AudioRef(*stored)
 
 
 # One AudioFile per file for all the manifests of a compile, rather than one per entry of each.
@@ -53,10 +64,17 @@ def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
     for filled in day.occurrences:
         key, slot_id = filled.key, filled.occurrence.slot_id
         for index, entry in enumerate(filled.entries):
-            if entry.audio is None:
+            audio = entry.audio
+            if audio is None:
+                continue
+            if type(audio) is schedules.StreamRef:  # a live relay: the stream, its slot's filler to fall back on
+                fallback = None if audio.fallback is None else audio_file(audio.fallback)
+                entries.append(wire_entry(f"{key}#{index}", entry.start, entry.end, "stream", entry.item_id,
+                                          entry.title or "", entry.item_class or "normal", None, entry.play_ms,
+                                          slot_id, key, wire.Stream(audio.url, fallback)))
                 continue
             # Positional, in the field order of wire.Entry: a compile makes a quarter of a million of them.
             entries.append(wire_entry(f"{key}#{index}", entry.start, entry.end, entry.kind, entry.item_id,
-                                      entry.title or "", entry.item_class or "normal", audio_file(entry.audio),
+                                      entry.title or "", entry.item_class or "normal", audio_file(audio),
                                       entry.play_ms, slot_id, key))
     return wire.Day(day.day, version, tuple(entries))

@@ -25,6 +25,7 @@ from broadcast.config import Settings
 from broadcast.db.models import Delivery, DeliveryState, StationManifest
 from broadcast.services import deliveries
 from broadcast.storage import audio_store
+from stations import manifest as wire
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +137,15 @@ def _prepare(session: Session, delivery: Delivery, store: AudioStorage, policy: 
     audio: dict[str, sftp.LocalAudio] = {}
     for day in json.loads(current.body)["days"]:
         for entry in day["entries"]:
-            sha, size = entry["audio"]["sha256"], entry["audio"]["size"]
-            path: Path = store.path_for(sha)
-            if not path.is_file():
-                # Rendering may still be writing it: a retry soon will find it.
-                _failed(delivery, f"audio {sha} is not in the server's store yet", policy, now)
-                run.failed += 1
-                return None
-            audio[sha] = sftp.LocalAudio(sha, size, path)
+            for named in wire.entry_audio(entry):  # a relay names its fallback filler (or nothing)
+                sha, size = named["sha256"], named["size"]
+                path: Path = store.path_for(sha)
+                if not path.is_file():
+                    # Rendering may still be writing it: a retry soon will find it.
+                    _failed(delivery, f"audio {sha} is not in the server's store yet", policy, now)
+                    run.failed += 1
+                    return None
+                audio[sha] = sftp.LocalAudio(sha, size, path)
     target = sftp.SftpTarget(station.ssh_host, station.ssh_port, station.ssh_user, station.ssh_remote_dir,
                              station.ssh_host_key)
     return _Job(delivery.id, target, current.body.encode("utf-8"), list(audio.values()))

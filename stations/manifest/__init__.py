@@ -28,9 +28,16 @@ means the station has no schedule for it yet. Each entry:
 - ``start``, ``end``: ISO 8601 with the station zone's offset at that moment (``+07:00``; ``+01:00`` or
   ``+02:00`` in a zone with daylight saving), milliseconds only when not zero. ``end`` = ``start`` +
   ``play_ms``. Compare instants, not wall-clock text.
-- ``kind``: ``item`` (a bulletin; ``item_id`` set) or ``filler`` (fills a slot so there is no dead air).
+- ``kind``: ``item`` (a bulletin; ``item_id`` set), ``filler`` (fills a slot so there is no dead air) or
+  ``stream`` (a live relay; ``item_id`` set).
 - ``item_class``: ``normal``, ``priority`` or ``emergency``. Emergencies interrupt whatever is playing, so
   they alone may overlap other entries; all other entries never overlap.
+- ``kind`` ``stream`` is a live relay (an item whose content is a stream): instead of ``audio`` it has
+  ``stream``: ``url`` (absolute ``http``/``https``: Icecast/HTTP MP3 or HLS ``.m3u8``) and ``fallback``, the
+  slot's filler audio object (or null), which the station loops while the stream fails, for the rest of the
+  window. ``start``, ``end`` and ``play_ms`` are the relay window. A manifest without stream entries is as
+  before this kind was added, so the schema id did not change; a reader that does not know the kind refuses
+  the manifest naming the entry.
 - ``audio``: ``sha256``, ``size`` (bytes), ``duration_ms`` and ``url``, a URI reference resolved against
   the manifest's own location (``/api/v1/audio/<sha256>`` when pulled over HTTP, ``audio/<sha256>.mp3``
   beside a manifest pushed over SFTP). Audio is content-addressed: fetch each sha256 once, verify sha256
@@ -56,8 +63,8 @@ and ETag; raises :class:`ManifestError` naming the field), :func:`content_etag`,
 :func:`audio_files`, :func:`upcoming`, :func:`to_m3u8` and :func:`schema`.
 """
 
-from .contents import audio_files, upcoming
-from .model import ITEM_CLASSES, KINDS, SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError
+from .contents import audio_files, entry_audio, upcoming
+from .model import ITEM_CLASSES, KINDS, SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError, Stream
 from .playlist import to_m3u8
 from .wire import build_manifest, content_etag, day_etag, for_station, format_time, from_json, schema, to_json
 
@@ -70,9 +77,11 @@ __all__ = [
     "Entry",
     "Manifest",
     "ManifestError",
+    "Stream",
     "audio_files",
     "build_manifest",
     "content_etag",
+    "entry_audio",
     "day_etag",
     "for_station",
     "format_time",

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .model import ITEM_CLASSES, KINDS, AudioFile, Day, Entry, Manifest, ManifestError
+from .model import ITEM_CLASSES, KINDS, AudioFile, Day, Entry, Manifest, ManifestError, Stream
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 ETAG = re.compile(r'"[0-9a-f]{64}"')
@@ -16,6 +16,8 @@ ONE_DAY = timedelta(days=1)
 # A URI reference without whitespace, control characters or backslashes, and with no ".." segment, so a
 # pushed manifest cannot point a station outside its own folder.
 URL = re.compile(r"(?!.*(?:^|/)\.\.(?:/|$))[^\s\\\x00-\x1f\x7f]+")
+# A relay's stream: an absolute http(s) URL with a host, without whitespace, control characters or backslashes.
+STREAM_URL = re.compile(r"https?://[^\s\\\x00-\x1f\x7f/?#@]+(?:[/?#][^\s\\\x00-\x1f\x7f]*)?")
 
 
 def zone(name: object) -> ZoneInfo:
@@ -67,7 +69,7 @@ def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
     """
     previous_date = None
     seen_ids: dict[str, tuple[int, int]] = {}
-    seen_audio: dict[str, tuple[AudioFile, int, int]] = {}
+    seen_audio: dict[str, tuple[AudioFile, int, int, str]] = {}
     # Emergencies interrupt whatever plays, so they may overlap other entries but not one another. Times are
     # compared in UTC: Python compares two times of one zone by wall clock, wrong in a repeated DST hour.
     last_end: dict[bool, tuple[datetime, int, int]] = {}
@@ -104,19 +106,45 @@ def check_days(days: tuple[Day, ...], tz: ZoneInfo) -> None:
                                     f"ends at {_show(before[0], tz)}")
             last_end[emergency] = (end, d, e)
             # Each file is checked once; later uses only have to be the same file.
-            audio = entry.audio
+            relay = entry.stream is not None or entry.kind == "stream"
+            audio = _stream_file(entry, d, e) if relay else entry.audio
+            field = "stream.fallback" if relay else "audio"
+            if audio is None:
+                if relay:
+                    continue  # a relay whose slot has no filler: nothing to fall back on
+                raise ManifestError(f"{_at(d, e)}.audio", "is missing")
             known = seen_audio.get(audio.sha256) if isinstance(audio, AudioFile) else None
             if known is None:
                 if not _known_good(audio):
-                    _check_audio(audio, f"{_at(d, e)}.audio")
+                    _check_audio(audio, f"{_at(d, e)}.{field}")
                     _GOOD_AUDIO[audio.sha256] = audio
-                seen_audio[audio.sha256] = (audio, d, e)
+                seen_audio[audio.sha256] = (audio, d, e, field)
             elif known[0] is not audio and known[0] != audio:
-                raise ManifestError(f"{_at(d, e)}.audio", f"file {audio.sha256} differs from {_at(*known[1:])}.audio: "
+                raise ManifestError(f"{_at(d, e)}.{field}", f"file {audio.sha256} differs from "
+                                    f"{_at(known[1], known[2])}.{known[3]}: "
                                     "one sha256 has one size, duration and url")
-            if entry.play_ms > audio.duration_ms:
+            if entry.play_ms > audio.duration_ms and not relay:  # a relay's fallback loops
                 raise ManifestError(f"{_at(d, e)}.play_ms", f"{entry.play_ms} is longer than the audio "
                                     f"({audio.duration_ms})")
+
+
+def _stream_file(entry: Entry, d: int, e: int) -> AudioFile | None:
+    """Check a relay entry's stream (and that only relays have one); return its fallback file."""
+    path = _at(d, e)
+    if entry.kind != "stream":
+        raise ManifestError(f"{path}.stream", f"only an entry of kind 'stream' has a stream, not one of kind "
+                            f"{entry.kind!r}")
+    if entry.audio is not None:
+        raise ManifestError(f"{path}.audio", "an entry of kind 'stream' has a stream instead of audio")
+    stream = entry.stream
+    if not isinstance(stream, Stream):
+        raise ManifestError(f"{path}.stream", "an entry of kind 'stream' needs its stream")
+    if not isinstance(stream.url, str) or not STREAM_URL.fullmatch(stream.url):
+        raise ManifestError(f"{path}.stream.url", "must be an absolute http:// or https:// URL with a host, "
+                            "without spaces or backslashes")
+    if entry.item_id is None:
+        raise ManifestError(f"{path}.item_id", "an entry of kind 'stream' needs its item id")
+    return stream.fallback
 
 
 def _at(d: int, e: int) -> str:

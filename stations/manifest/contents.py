@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from .model import AudioFile, Entry, Manifest
 
@@ -22,5 +23,16 @@ def audio_files(manifest: Manifest, now: datetime | None = None) -> list[AudioFi
     entries = upcoming(manifest, now) if now is not None else [e for day in manifest.days for e in day.entries]
     files: dict[str, AudioFile] = {}
     for entry in entries:
-        files.setdefault(entry.audio.sha256, entry.audio)
+        file = entry.file  # a relay's fallback filler is delivered too
+        if file is not None:
+            files.setdefault(file.sha256, file)
     return list(files.values())
+
+
+def entry_audio(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The audio objects one entry of a manifest's JSON names (itself, not copies): its ``audio``, or a relay's
+    ``stream.fallback``; empty for a relay without one. For code that reads the JSON without ``from_json``."""
+    audio = raw.get("audio")
+    if audio is None:
+        audio = (raw.get("stream") or {}).get("fallback")
+    return [] if audio is None else [audio]

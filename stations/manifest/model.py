@@ -8,9 +8,9 @@ from typing import Literal
 
 SCHEMA_ID = "commune-radio/manifest/1"
 
-Kind = Literal["item", "filler"]
+Kind = Literal["item", "filler", "stream"]
 ItemClass = Literal["normal", "priority", "emergency"]
-KINDS: tuple[str, ...] = ("item", "filler")
+KINDS: tuple[str, ...] = ("item", "filler", "stream")
 ITEM_CLASSES: tuple[str, ...] = ("normal", "priority", "emergency")
 
 
@@ -38,11 +38,24 @@ class AudioFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Stream:
+    """A live relay: the station plays ``url`` (Icecast/HTTP MP3 or HLS ``.m3u8``) for the entry's window.
+
+    ``fallback`` is the slot's filler file (None when the slot has none), which the station loops while the
+    stream fails to start or drops; it is delivered like any audio.
+    """
+
+    url: str
+    fallback: AudioFile | None
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One thing to air: the audio to play from ``start`` for ``play_ms`` (``end`` = ``start`` + ``play_ms``).
 
     ``play_ms`` is below the file's duration only for a filler cut to close a slot on time.
     ``slot_id`` is None only for an emergency aired outside any slot.
+    An entry of kind ``stream`` has ``stream`` and no ``audio``: it relays for its whole window.
     """
 
     id: str
@@ -52,10 +65,18 @@ class Entry:
     item_id: int | None
     title: str
     item_class: ItemClass
-    audio: AudioFile
+    audio: AudioFile | None
     play_ms: int
     slot_id: int | None
     occurrence_key: str
+    stream: Stream | None = None
+
+    @property
+    def file(self) -> AudioFile | None:
+        """The file a station needs for this entry: its audio, or a relay's fallback (None if it has none)."""
+        if self.audio is not None:
+            return self.audio
+        return self.stream.fallback if self.stream is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,10 @@ def to_m3u8(manifest: Manifest, day: date, base_url: str = "",
         seconds = _seconds(entry.play_ms)
         lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{format_time(entry.start, tz)}")
         lines.append(f"#EXTINF:{seconds},{_one_line(entry.title)}")
+        if entry.stream is not None:  # a live relay: the stream itself, for its window
+            lines.append(f"#EXTVLCOPT:run-time={seconds}")
+            lines.append(entry.stream.url)
+            continue
         if entry.play_ms < entry.audio.duration_ms:
             # Players that honour it (VLC) stop the cut filler where the schedule does.
             lines.append(f"#EXTVLCOPT:stop-time={seconds}")

@@ -17,7 +17,7 @@ except ImportError:  # pragma: no cover - json gives the same text (see _canonic
     orjson = None
 
 from .checks import STATION_CODE, check, check_content, check_days, check_header, zone
-from .model import SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError
+from .model import SCHEMA_ID, AudioFile, Day, Entry, Manifest, ManifestError, Stream
 
 # One encoder for the canonical form: no spaces, UTF-8 text rather than \u escapes, no NaN. Keys come out
 # sorted because every object below is written in sorted key order (cheaper than sort_keys); the
@@ -245,6 +245,14 @@ def _day_obj(day: Day, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def _entry_obj(entry: Entry, tz: ZoneInfo) -> dict[str, Any]:
+    if entry.stream is not None:  # a relay: "stream" instead of "audio", still in sorted key order
+        fallback = entry.stream.fallback
+        return {"end": format_time(entry.end, tz), "id": entry.id,
+                "item_class": entry.item_class, "item_id": entry.item_id, "kind": entry.kind,
+                "occurrence_key": entry.occurrence_key, "play_ms": entry.play_ms, "slot_id": entry.slot_id,
+                "start": format_time(entry.start, tz),
+                "stream": {"fallback": None if fallback is None else _audio_obj(fallback), "url": entry.stream.url},
+                "title": entry.title}
     return {"audio": _audio_obj(entry.audio), "end": format_time(entry.end, tz), "id": entry.id,
             "item_class": entry.item_class, "item_id": entry.item_id, "kind": entry.kind,
             "occurrence_key": entry.occurrence_key, "play_ms": entry.play_ms, "slot_id": entry.slot_id,
@@ -290,8 +298,14 @@ def _day(raw: dict[str, Any], path: str, tz: ZoneInfo) -> Day:
     return Day(date=day, version=raw["version"], entries=entries)
 
 
+def _audio(raw: dict[str, Any] | None) -> AudioFile | None:
+    if raw is None:
+        return None
+    return AudioFile(sha256=raw["sha256"], size=raw["size"], duration_ms=raw["duration_ms"], url=raw["url"])
+
+
 def _entry(raw: dict[str, Any], path: str, tz: ZoneInfo) -> Entry:
-    audio = raw["audio"]
+    stream = raw.get("stream")
     return Entry(
         id=raw["id"],
         start=_time(raw["start"], f"{path}.start", tz),
@@ -300,11 +314,11 @@ def _entry(raw: dict[str, Any], path: str, tz: ZoneInfo) -> Entry:
         item_id=raw["item_id"],
         title=raw["title"],
         item_class=raw["item_class"],
-        audio=AudioFile(sha256=audio["sha256"], size=audio["size"], duration_ms=audio["duration_ms"],
-                        url=audio["url"]),
+        audio=_audio(raw.get("audio")),
         play_ms=raw["play_ms"],
         slot_id=raw["slot_id"],
         occurrence_key=raw["occurrence_key"],
+        stream=None if stream is None else Stream(url=stream["url"], fallback=_audio(stream["fallback"])),
     )
 
 

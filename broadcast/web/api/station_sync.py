@@ -43,6 +43,7 @@ from broadcast.web.api.system import MANIFEST_SCHEMA_URL
 from broadcast.web.auth import bearer_token, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.time import local_today, utc_now
+from stations import manifest as wire
 
 log = logging.getLogger(__name__)
 blp = Blueprint("station_sync", __name__, url_prefix="/api/v1", description="What stations fetch and report")
@@ -143,7 +144,8 @@ def _current(station: http_pull.StationRef) -> tuple[http_pull.Current, StationM
 
 
 def _remember(station_id: int, row: StationManifest) -> http_pull.Current:
-    audio = frozenset(entry["audio"]["sha256"] for day in json.loads(row.body)["days"] for entry in day["entries"])
+    audio = frozenset(audio["sha256"] for day in json.loads(row.body)["days"] for entry in day["entries"]
+                      for audio in wire.entry_audio(entry))
     known = http_pull.Current(row.version, row.etag, audio)
     pull_cache().remember(station_id, known)
     return known
