@@ -33,12 +33,17 @@ class ProblemSummary:
 
 
 def format_duration(milliseconds: int, lang: str = "en") -> str:
-    """ "2 min 10 s" / "2 phút 10 giây"; rounded up to the second so a shortfall never reads as 0 s."""
+    """ "2 min 05 s" / "2 phút 05 giây"; rounded up to the second so a shortfall never reads as 0 s.
+
+    After a larger unit the smaller ones take two digits, as people write a length ("1 giờ 02 phút 05 giây")."""
     seconds = -(-max(milliseconds, 0) // 1000)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     units = ("h", "min", "s") if lang == "en" else ("giờ", "phút", "giây")
-    parts = [f"{value} {unit}" for value, unit in zip((hours, minutes, secs), units, strict=True) if value]
+    parts: list[str] = []
+    for value, unit in zip((hours, minutes, secs), units, strict=True):
+        if value:
+            parts.append(f"{value:02d} {unit}" if parts else f"{value} {unit}")
     return " ".join(parts) if parts else f"0 {units[2]}"
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from broadcast import formats
 from broadcast.alerts import cap as cap_format
 from broadcast.alerts import matching
 from broadcast.db.models import (
@@ -207,8 +208,8 @@ def check_fields(fields: EmergencyFields, duration_ms: int, now: datetime) -> da
                               h=int(MAX_LIFETIME.total_seconds() // 3600)), field="expires_at")
     if fields.repeat_count > 1:
         if fields.repeat_interval_s * 1000 < duration_ms:
-            raise InvalidInput(_l("Between two airings leave at least the item's length (%(s)s s).",
-                                  s=-(-duration_ms // 1000)), field="repeat_interval_s")
+            raise InvalidInput(_l("Between two airings leave at least the item's length (%(length)s).",
+                                  length=formats.spoken_length(duration_ms / 1000)), field="repeat_interval_s")
         last_start = timedelta(seconds=fields.repeat_interval_s * (fields.repeat_count - 1))
         if now + last_start + timedelta(milliseconds=duration_ms) > expires_at:
             raise InvalidInput(_l("The last repeat would end after the expiry: fewer repeats, a shorter gap or "

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from broadcast import formats
 from broadcast.db.models import (
     Area,
     ItemStatus,
@@ -86,7 +87,7 @@ def airtime_ms(item: NewsItem, repeat_count: int, repeat_gap_s: int, gap_ms: int
 
 def _check(spec: PlacementSpec, today: date, *, started: bool = False) -> None:
     if spec.date_from < today and not started:
-        raise InvalidInput(_l("A placement cannot start in the past (%(day)s).", day=spec.date_from.isoformat()),
+        raise InvalidInput(_l("A placement cannot start in the past (%(day)s).", day=formats.day(spec.date_from)),
                            field="date_from")
     if spec.date_until < spec.date_from:
         raise InvalidInput(_l("The placement cannot end before it starts."), field="date_until")
@@ -133,8 +134,9 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
             raise InvalidInput(_l("A commune operator places items in their own commune."), field="targets")
     needed = airtime_ms(item, spec.repeat_count, spec.repeat_gap_s, slot.gap_ms)
     if needed > _slot_length_ms(slot):
-        raise InvalidInput(_l("The item needs %(need)s s but the slot lasts %(have)s s: it can never fit.",
-                              need=round(needed / 1000), have=slot.duration_s), field="item_id")
+        raise InvalidInput(_l("The item needs %(need)s but the slot lasts %(have)s: it can never fit.",
+                              need=formats.spoken_length(needed / 1000),
+                              have=formats.spoken_length(slot.duration_s)), field="item_id")
     placement = Placement(item=item, slot=slot, date_from=spec.date_from, date_until=spec.date_until,
                           weekdays=",".join(spec.weekdays) if spec.weekdays else None,
                           repeat_count=spec.repeat_count, repeat_gap_s=spec.repeat_gap_s, position=spec.position,
@@ -181,12 +183,13 @@ def update_placement(session: Session, user: User, placement: Placement, changes
         raise InvalidInput(_l("The placement has begun airing: its first day cannot change."), field="date_from")
     _check(spec, today, started=started)
     if spec.date_until < today:
-        raise InvalidInput(_l("A placement cannot end in the past (%(day)s).", day=spec.date_until.isoformat()),
+        raise InvalidInput(_l("A placement cannot end in the past (%(day)s).", day=formats.day(spec.date_until)),
                            field="date_until")
     needed = airtime_ms(placement.item, spec.repeat_count, spec.repeat_gap_s, placement.slot.gap_ms)
     if needed > _slot_length_ms(placement.slot):
-        raise InvalidInput(_l("The item needs %(need)s s but the slot lasts %(have)s s: it can never fit.",
-                              need=round(needed / 1000), have=placement.slot.duration_s), field="repeat_count")
+        raise InvalidInput(_l("The item needs %(need)s but the slot lasts %(have)s: it can never fit.",
+                              need=formats.spoken_length(needed / 1000),
+                              have=formats.spoken_length(placement.slot.duration_s)), field="repeat_count")
     placement.date_from, placement.date_until = spec.date_from, spec.date_until
     placement.weekdays = ",".join(spec.weekdays) if spec.weekdays else None
     placement.repeat_count, placement.repeat_gap_s = spec.repeat_count, spec.repeat_gap_s

@@ -8,6 +8,7 @@ from babel.dates import get_timezone_location
 from flask import Flask
 from flask_babel import get_locale
 
+from broadcast import formats
 from broadcast.i18n import _, format_datetime
 from broadcast.services import delivery_errors
 from broadcast.web import form_messages
@@ -49,5 +50,6 @@ def init_app(app: Flask) -> None:
     def _helpers():
         return {"role_label": role_label, "status_label": status_label, "local_time": local_time,
                 "delivery_mode_label": delivery_mode_label, "zone_label": zone_label,
-                "delivery_error": delivery_errors.describe,
+                "delivery_error": delivery_errors.describe, "spoken_length": formats.spoken_length,
+                "clock_length": formats.clock_length, "day": formats.day,
                 "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}

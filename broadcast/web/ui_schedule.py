@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange
 
-import schedules
+from broadcast import formats
 from broadcast.db.models import Area, Role, User
 from broadcast.errors import Forbidden, InvalidInput, NotFound
 from broadcast.i18n import _, _l
@@ -131,7 +130,7 @@ def anchor(key: str) -> str:
 
 def amount(ms: int) -> str:
     """A length in words in the reader's language: "2 phút 10 giây" / "2 min 10 s"."""
-    return schedules.format_duration(ms, "en" if str(get_locale()) == "en" else "vi")
+    return formats.spoken_length(ms / 1000)
 
 
 def percent(part: int, whole: int) -> str:

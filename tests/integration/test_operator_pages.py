@@ -279,8 +279,8 @@ def test_a_session_that_runs_past_its_end_is_flagged_on_the_operators_pages(worl
         session.commit()
     log_in(client, "vanhanh")
     day = page_of(client.get(DAY))
-    assert "Vượt giờ kết thúc buổi phát (06:10) 2:57" in day
+    assert "Vượt giờ kết thúc buổi phát (06:10) 2 phút 57 giây" in day
     playlists = page_of(client.get("/playlists?day=2026-11-29"))
-    assert "Vượt giờ kết thúc buổi phát (06:10) 2:57" in playlists
+    assert "Vượt giờ kết thúc buổi phát (06:10) 2 phút 57 giây" in playlists
     client.set_cookie("lang", "en")
-    assert "Runs 2:57 past the session's end (06:10)" in page_of(client.get(DAY))
+    assert "Runs 2 min 57 s past the session's end (06:10)" in page_of(client.get(DAY))

@@ -148,14 +148,14 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_written(ready, cl
     log_in(client, "bientap")
     cases = [
         (fields(slot, targets=["00694"], date_from="2026-11-27"), 400, "date_from",
-         "Lịch phát không thể bắt đầu trong quá khứ (2026-11-27)."),
+         "Lịch phát không thể bắt đầu trong quá khứ (27/11/2026)."),
         (fields(slot + 100, targets=["00694"]), 400, "slot", "Hãy chọn một khung giờ trong danh sách."),
         (fields(slot), 400, "targets", "Hãy chọn ít nhất một địa bàn hoặc một đài để phát tin."),
         (fields(slot, targets=["02"]), 403, "targets", "Tỉnh Hà Giang nằm ngoài địa bàn của bạn."),
         (fields(slot, targets=["00694"], weekdays=[]), 400, "weekdays", "Hãy chọn ít nhất một ngày trong tuần."),
         (fields(slot, targets=["00694"], repeat_count="hai"), 400, "repeat_count", "Hãy nhập một số nguyên."),
         (fields(slot, targets=["00694"], repeat_count="9"), 400, "slot",
-         "Tin cần 818 giây nhưng khung giờ chỉ dài 600 giây: không bao giờ vừa."),
+         "Tin cần 13 phút 38 giây nhưng khung giờ chỉ dài 10 phút: không bao giờ vừa."),
     ]
     for form, status, field, message in cases:
         response = place(client, item, **form)

@@ -279,12 +279,12 @@ def test_the_report_page_shows_the_figures_chart_and_downloads(world, client):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<h2 id=\"summary-h\">Tỉnh Tuyên Quang · 28/11/2026–30/11/2026</h2>" in page
-    assert "175 / 480" in page and "36.5%" in page  # seconds played / requested
+    assert "2:55 / 8:00" in page and "36.5%" in page  # time played / requested
     assert "4 sessions, 8 bulletins" in page and "2 of 4 station days" in page
     assert "1 aired, 1 partly, 2 missed" in page and "3 played, 2 failed, 1 skipped" in page
     assert "2 aired, 1 not aired" in page and "1 played, 0 not played" in page
     assert page.count("<svg") == 1 and page.count('class="bar-requested"') == 3
-    assert "29/11/2026: played 175 s" in page
+    assert "29/11/2026: played 2 min 55 s" in page
     assert 'href="/stations/HG1-02"' in page and "Đài phường Hà Giang 1 - Tổ 5" in page
     assert "/reports/broadcast.csv?" in page and "/reports/broadcast.xlsx?" in page
     assert 'role="region"' in page and 'tabindex="0"' in page  # the wide table scrolls, by keyboard too
@@ -426,9 +426,9 @@ def test_the_page_shows_the_extra_airings_apart(extra_airings, client):
     log_in(client, "bientap")
     page = client.get(f"/reports?area={_area_id(extra_airings, '08')}&from=2026-11-28&to=2026-11-30") \
         .get_data(as_text=True)
-    assert "175 / 480" in page and "36,5" in page  # the ratio of scheduled airings alone
-    assert "3 lượt đã phát, 1 lượt không phát được, 150 giây" in page  # emergency
-    assert "Phát ngay theo lệnh" in page and "1 lượt đã phát, 0 lượt không phát được, 30 giây" in page
+    assert "2:55 / 8:00" in page and "36,5" in page  # the ratio of scheduled airings alone
+    assert "3 lượt đã phát, 1 lượt không phát được, tổng cộng 2 phút 30 giây" in page  # emergency
+    assert "Phát ngay theo lệnh" in page and "1 lượt đã phát, 0 lượt không phát được, tổng cộng 30 giây" in page
     assert "Số giây phát khẩn cấp" in page and "Số giây phát ngay" in page  # columns of the tables
 
 

@@ -1,4 +1,4 @@
-"""No English on Vietnamese pages: every page each demo role reaches, and the answers to its forms sent empty.
+"""No English, and no ISO dates, on Vietnamese pages: every page each demo role reaches, and its forms sent empty.
 
 The walk follows the links of each page from the dashboard (a few pages of each shape, so that the hundred
 area pages do not make it slow), reads the text people see (and the titles, placeholders and labels read
@@ -35,6 +35,8 @@ SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
 ENGLISH_SHAPED = {"the", "and", "for", "not", "yet", "has", "this", "that", "with", "from", "your", "its", "been",
                   "none", "one", "per", "into", "than", "then", "them", "they", "what", "when", "which"}
 WORD = re.compile(r"\b[A-Za-z][A-Za-z]+\b")
+# Days are written dd/mm/yyyy for people, never as ISO dates; lengths never as raw milliseconds.
+MACHINE_FORMAT = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d+ ?ms\b")
 SKIPPED_PATHS = ("/logout", "/lang/", "/api/", "/static/", "/audio/", "/feeds/")
 PAGES_PER_SHAPE = 3
 ROLES = ("vanhanh", "pheduyet", "bientap", "admin")  # the administrator last: it resets the others' passwords
@@ -88,6 +90,8 @@ def english_words(text: str) -> list[str]:
             continue
         if word.lower() in ENGLISH_SHAPED or not SYLLABLE.fullmatch(word):
             found.append(f"{word!r} in «{text[max(0, match.start() - 50):match.end() + 50].strip()}»")
+    for match in MACHINE_FORMAT.finditer(text):
+        found.append(f"{match.group(0)!r} in «{text[max(0, match.start() - 50):match.end() + 50].strip()}»")
     return found
 
 
@@ -185,6 +189,8 @@ def test_form_library_messages_are_in_vietnamese(app):
     ("Cách nhận http-pull", True),
     ("Tải về CSV · Excel · Google Authenticator", False),
     ("Nothing placed yet", True),
+    ("Lịch phát không thể bắt đầu trong quá khứ (2026-11-27).", True),
+    ("Lịch phát không thể bắt đầu trong quá khứ (27/11/2026), dài 2 phút 05 giây.", False),
 ])
 def test_the_leak_finder_tells_english_from_vietnamese(text, leak):
     assert bool(english_words(text)) is leak

@@ -190,7 +190,9 @@ def test_changed_when_times_change():
         (120_000, "2 min", "2 phút"),
         (130_000, "2 min 10 s", "2 phút 10 giây"),
         (129_001, "2 min 10 s", "2 phút 10 giây"),
-        (3_725_000, "1 h 2 min 5 s", "1 giờ 2 phút 5 giây"),
+        (125_000, "2 min 05 s", "2 phút 05 giây"),
+        (3_725_000, "1 h 02 min 05 s", "1 giờ 02 phút 05 giây"),
+        (3_605_000, "1 h 05 s", "1 giờ 05 giây"),
         (3_600_000, "1 h", "1 giờ"),
     ],
 )
