@@ -49,7 +49,7 @@ class Agent:
     """One station agent, built from its configuration; tests may give it a clock, a player or a client."""
 
     def __init__(self, config: AgentConfig, *, clock: Clock | None = None, player: Player | None = None,
-                 client: ServerClient | None = None):
+                 client: ServerClient | None = None, streamer: Player | None = None):
         self.config = config
         config.cache_dir.mkdir(parents=True, exist_ok=True)
         self.clock = clock or SystemClock()
@@ -69,7 +69,9 @@ class Agent:
             clock=self.clock, player=player or CommandPlayer(config.player, config.player_env), cache=self.cache,
             asrun=self.asrun, schedule=lambda: self.syncer.installed, late_skip_s=config.late_skip_s,
             emergency_resume=config.emergency_resume, timeout_margin_s=config.player_timeout_margin_s,
-            filler=load_filler(config.filler_file), on_event=lambda _event: self._report_now.set())
+            filler=load_filler(config.filler_file), on_event=lambda _event: self._report_now.set(),
+            streamer=streamer or CommandPlayer(config.stream_command, config.player_env),
+            stream_retry_s=config.stream_retry_s)
         self.volume = VolumeControl(self.asrun, config.volume, config.volume_command)
         self.commands = CommandHandler(engine=self.engine, client=self.client, cache=self.cache, asrun=self.asrun,
                                        volume=self.volume, installed=lambda: self.syncer.installed,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 OUTCOMES = ("played", "skipped", "failed")
-EVENT_KINDS = ("item", "filler", "emergency", "command")
+EVENT_KINDS = ("item", "filler", "emergency", "command", "stream")
 BATCH = 200  # events per request, the server's limit
 KEEP_DELIVERED_S = 30 * 24 * 3600
 

@@ -1,5 +1,9 @@
-"""Remote commands from the central service: ``play_now``, ``stop``, ``set_volume``, ``emergency`` and
-``cancel_emergency`` (see :mod:`stations.agent.emergencies`).
+"""Remote commands from the central service: ``play_now``, ``play_stream``, ``stop``, ``set_volume``,
+``emergency`` and ``cancel_emergency`` (see :mod:`stations.agent.emergencies`).
+
+``play_stream`` (args ``url``, ``until``: ISO 8601 with its offset, ``title``) relays the stream at once until
+``until``, falling back to the station's filler while it fails (see :mod:`stations.agent.relay`); ``stop``
+ends it.
 
 They arrive by HTTP long poll (``GET /api/v1/stations/<code>/commands?wait=25``), on the MQTT topic
 ``radio/stations/<code>/commands``, or as ``commands/<id>.json`` files an SSH push left in the inbox, possibly
@@ -28,10 +32,12 @@ from stations.agent.jobs import MIN_BITRATE
 from stations.agent.playout import Playout
 from stations.agent.server import ServerClient, ServerError
 from stations.manifest import AudioFile, Manifest
+from stations.manifest.checks import STREAM_URL
 
 log = logging.getLogger(__name__)
 
-KINDS = ("play_now", "stop", "set_volume", "emergency", "cancel_emergency")
+KINDS = ("play_now", "play_stream", "stop", "set_volume", "emergency", "cancel_emergency")
+MAX_RELAY_S = 12 * 3600  # a play_stream command relays at most this long
 VOLUME_KEY = "volume"
 ENGINE_ANSWER_S = 10.0
 VOLUME_COMMAND_TIMEOUT_S = 10.0
@@ -66,6 +72,26 @@ def parse_command(raw: object, now: datetime) -> Command:
         if issued_at.utcoffset() is None:
             issued_at = issued_at.replace(tzinfo=UTC)
     return Command(command_id, kind if isinstance(kind, str) else repr(kind), args, issued_at)
+
+
+def parse_play_stream(args: dict[str, Any], now: datetime) -> tuple[str, datetime]:
+    """The stream URL and the end of a ``play_stream`` command; ValueError saying what is wrong."""
+    url = args.get("url")
+    if not isinstance(url, str) or not STREAM_URL.fullmatch(url):
+        raise ValueError(f"url must be an absolute http:// or https:// URL, not {url!r}")
+    raw = args.get("until")
+    try:
+        until = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        until = None
+    if until is None or until.utcoffset() is None:
+        raise ValueError(f"until must be an ISO 8601 time with its offset, not {raw!r}")
+    left = (until - now).total_seconds()
+    if left <= 0:
+        raise ValueError(f"until {raw} has passed")
+    if left > MAX_RELAY_S:
+        raise ValueError(f"until {raw} is more than {MAX_RELAY_S // 3600} hours away")
+    return url, until
 
 
 class VolumeControl:
@@ -175,6 +201,12 @@ class CommandHandler:
             except (AudioError, ServerError) as exc:
                 return False, f"audio not available: {exc}"
             return self._engine_answer(self.engine.play_now(command.id, audio, command.issued_at))
+        if command.kind == "play_stream":
+            try:
+                url, until = parse_play_stream(command.args, self.now())
+            except ValueError as exc:
+                return False, f"bad play_stream: {exc}"
+            return self._engine_answer(self.engine.play_stream(command.id, url, until, self.now()))
         if command.kind == "emergency":
             try:
                 broadcast = parse_broadcast(command.args, self.now())
@@ -226,7 +258,7 @@ class CommandHandler:
         manifest = self.installed()
         if manifest is None:
             return None
-        return next((e.audio for day in manifest.days for e in day.entries if e.audio.sha256 == sha), None)
+        return next((e.file for day in manifest.days for e in day.entries if e.file and e.file.sha256 == sha), None)
 
     def _engine_answer(self, future) -> tuple[bool, str]:
         try:

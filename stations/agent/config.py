@@ -44,6 +44,10 @@ KEYS: tuple[Key, ...] = (
     Key("player", "required", "player command as a list; \"{file}\" is replaced by the audio file, an optional "
         "\"{offset}\" by the seconds to start at, e.g. [\"ffplay\",\"-nodisp\",\"-autoexit\",\"-loglevel\","
         "\"error\",\"{file}\"]"),
+    Key("stream_player", "player with {url}", "command that plays a live stream (Icecast/HTTP MP3 or HLS) as a "
+        "list; \"{url}\" is replaced by its URL, e.g. [\"ffplay\",\"-nodisp\",\"-loglevel\",\"error\",\"{url}\"]; "
+        "by default the player command with the URL in place of {file}"),
+    Key("stream_retry_s", "30", "while a relay's stream is down, try it again this often (the filler plays meanwhile)"),
     Key("player_env", "{}", "extra environment for the player, e.g. {SDL_AUDIODRIVER = \"dummy\"}"),
     Key("player_timeout_margin_s", "30", "a player still running this long after the entry's play time has failed"),
     Key("inbox_dir", "none", "folder an SSH push writes into (manifest.json, audio/<sha256>.mp3)"),
@@ -73,6 +77,8 @@ class AgentConfig:
     station: str
     cache_dir: Path
     player: tuple[str, ...]
+    stream_player: tuple[str, ...] = ()
+    stream_retry_s: float = 30.0
     player_env: dict[str, str] = field(default_factory=dict)
     player_timeout_margin_s: float = 30.0
     inbox_dir: Path | None = None
@@ -88,6 +94,13 @@ class AgentConfig:
     commands_wait_s: float = 25.0
     http_timeout_s: float = 30.0
     log_level: str = "INFO"
+
+    @property
+    def stream_command(self) -> tuple[str, ...]:
+        """The stream player: ``stream_player``, else ``player`` with the URL for the file (from its start)."""
+        if self.stream_player:
+            return self.stream_player
+        return tuple(part.replace("{file}", "{url}").replace("{offset}", "0") for part in self.player)
 
     @property
     def player_can_seek(self) -> bool:
@@ -135,6 +148,9 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> AgentConfig:
         station=station,
         cache_dir=_path(required("cache_dir"), "cache_dir", base),
         player=player,
+        stream_player=(_command(values["stream_player"], "stream_player", "{url}")
+                       if "stream_player" in values else ()),
+        stream_retry_s=_number(values, "stream_retry_s", 30.0, minimum=1),
         player_env=_env(values.get("player_env", {}), "player_env"),
         player_timeout_margin_s=_number(values, "player_timeout_margin_s", 30.0, minimum=0),
         inbox_dir=_path(values["inbox_dir"], "inbox_dir", base) if "inbox_dir" in values else None,

@@ -1,5 +1,5 @@
-"""What the playout engine airs: a :class:`Job` (a manifest entry or a ``play_now`` file), the station's
-:class:`Filler`, and :class:`OnAir`, the playback in progress."""
+"""What the playout engine airs: a :class:`Job` (a manifest entry, a ``play_now`` file or a ``play_stream``
+relay), the station's :class:`Filler`, and :class:`OnAir`, the playback in progress."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stations.agent.asrun import iso
 from stations.agent.player import Playback
+from stations.agent.relay import Relay
 from stations.manifest import AudioFile, Entry
 
 # Bitrate floor for guessing how long a play_now file may run (its duration is not sent): the service encodes
@@ -18,30 +19,35 @@ MIN_BITRATE = 32_000
 
 @dataclass(frozen=True)
 class Job:
-    """Something to air: a manifest entry, or a file a ``play_now`` command brought."""
+    """Something to air: a manifest entry, a file a ``play_now`` command brought, or a relay (``stream_url``; its
+    ``audio`` is then the fallback, if any)."""
 
     entry_id: str
     occurrence_key: str
     kind: str  # as the event reports it: item, filler, emergency or command
     scheduled_at: datetime
     end: datetime
-    audio: AudioFile
+    audio: AudioFile | None
     play_ms: int
     slot_id: int | None = None
     item_id: int | None = None
     emergency: bool = False
     cut_at: datetime | None = None  # filler entries stop here, however late they started
     exact: bool = True  # play_ms is the real length (False for play_now: only a generous guess)
+    stream_url: str | None = None  # a live relay: plays from start to end, the fallback while the stream fails
 
     @classmethod
     def from_entry(cls, entry: Entry) -> Job:
         emergency = entry.item_class == "emergency"
+        relay = entry.stream
         return cls(
             entry_id=entry.id, occurrence_key=entry.occurrence_key,
             kind="emergency" if emergency else entry.kind,
-            scheduled_at=entry.start, end=entry.end.astimezone(UTC), audio=entry.audio, play_ms=entry.play_ms,
+            scheduled_at=entry.start, end=entry.end.astimezone(UTC), audio=entry.file, play_ms=entry.play_ms,
             slot_id=entry.slot_id, item_id=entry.item_id, emergency=emergency,
-            cut_at=entry.end.astimezone(UTC) if entry.kind == "filler" else None,
+            # Filler and relays end at their scheduled end, however late they started.
+            cut_at=entry.end.astimezone(UTC) if entry.kind == "filler" or relay is not None else None,
+            stream_url=relay.url if relay is not None else None,
         )
 
     @classmethod
@@ -51,6 +57,15 @@ class Job:
         return cls(entry_id=key, occurrence_key=key, kind="command", scheduled_at=issued_at,
                    end=issued_at.astimezone(UTC) + timedelta(milliseconds=guess_ms), audio=audio,
                    play_ms=guess_ms, exact=False)
+
+    @classmethod
+    def for_stream_command(cls, command_id: int, url: str, until: datetime, issued_at: datetime) -> Job:
+        """A ``play_stream`` command: relay ``url`` from now until ``until`` (the station's filler as fallback)."""
+        key = f"command-{command_id}"
+        end = until.astimezone(UTC)
+        play_ms = max(1, int((end - issued_at.astimezone(UTC)).total_seconds() * 1000))
+        return cls(entry_id=key, occurrence_key=key, kind="command", scheduled_at=issued_at, end=end, audio=None,
+                   play_ms=play_ms, cut_at=end, stream_url=url)
 
     @classmethod
     def for_broadcast(cls, broadcast_id: int, number: int, start: datetime, end: datetime, audio: AudioFile,
@@ -98,3 +113,5 @@ class OnAir:
     expected_s: float | None  # how long the current process should run; None: unknown
     substitute: str | None = None  # why the filler stands in for the job's audio
     played_s: float = 0.0  # seconds aired by earlier processes of a looped filler
+    relay: Relay | None = None  # a live relay's bookkeeping (its handle plays the stream or the fallback)
+    fallback: tuple[Path, str] | None = None  # a relay's fallback file and its sha256, when it has one

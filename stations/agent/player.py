@@ -1,4 +1,5 @@
-"""The player: one subprocess per playback, from the configured command with ``{file}`` (and ``{offset}``).
+"""The player: one subprocess per playback, from the configured command with ``{file}`` (and ``{offset}``), or
+for a live relay the stream player's command with ``{url}``.
 
 The engine only needs :class:`Player` and :class:`Playback`; tests give it a fake with the same two methods.
 A player runs in its own process group, so stopping it also stops whatever a wrapper script started.
@@ -38,7 +39,7 @@ class Playback(Protocol):
 
 
 class Player(Protocol):
-    def start(self, path: Path, *, offset_s: float, on_exit: Callable[[], None]) -> Playback:
+    def start(self, path: Path | str, *, offset_s: float, on_exit: Callable[[], None]) -> Playback:
         """Start playing ``path`` from ``offset_s`` seconds; ``on_exit`` is called (from any thread) when it
         ends. Raises :class:`PlayerError` if it cannot start."""
 
@@ -50,11 +51,12 @@ class CommandPlayer:
         self.command = tuple(command)
         self.env = dict(env or {})
 
-    def argv(self, path: Path, offset_s: float = 0.0) -> list[str]:
+    def argv(self, path: Path | str, offset_s: float = 0.0) -> list[str]:
         offset = f"{offset_s:.3f}"
-        return [part.replace("{file}", str(path)).replace("{offset}", offset) for part in self.command]
+        return [part.replace("{file}", str(path)).replace("{url}", str(path)).replace("{offset}", offset)
+                for part in self.command]
 
-    def start(self, path: Path, *, offset_s: float = 0.0, on_exit: Callable[[], None] = lambda: None
+    def start(self, path: Path | str, *, offset_s: float = 0.0, on_exit: Callable[[], None] = lambda: None
               ) -> ProcessPlayback:
         argv = self.argv(path, offset_s)
         try:

@@ -22,6 +22,13 @@ Rules, in the order the engine applies them:
    filler the entry fails.
 5. A playback fails when the player cannot start, exits non-zero, is still running ``timeout_margin_s`` after
    the entry's play time, or ends far too early (ffplay without an audio device exits 0 at once).
+6. A relay (entry kind ``stream``, or a ``play_stream`` command) plays its stream with the stream player from
+   its start (or from now, if late: live audio is joined, never skipped as late) to its end, where it is
+   stopped. When the stream fails to start or drops, the fallback (the entry's, else ``filler_file``) loops
+   while a probe asks for the stream every ``stream_retry_s``; once it answers, the stream plays again. An
+   emergency interrupts a relay like anything else, and the relay resumes after it until its end. Its event
+   (kind ``stream``, or ``command``) gives the seconds relayed and, in the reason, those of the fallback
+   (see :mod:`stations.agent.relay`).
 
 Every entry that reaches the engine gets at least one event: played (with seconds), skipped or failed (with a
 reason). Entries already in the as-run log are not aired again after a restart. Entries that ended before the
@@ -46,6 +53,7 @@ from stations.agent.emergencies import STATE_KEY as EMERGENCIES
 from stations.agent.emergencies import Book, Broadcast
 from stations.agent.jobs import Filler, Job, OnAir
 from stations.agent.player import Player, PlayerError
+from stations.agent.relay import RETRY_S, STREAM, Relay, Silence, probe_in_thread
 from stations.manifest import AudioFile, Manifest
 
 log = logging.getLogger(__name__)
@@ -56,7 +64,7 @@ LOOP_MIN_S = 0.5  # do not start a filler loop (or a resume) for less than this
 
 @dataclass(frozen=True)
 class _Command:
-    kind: str  # "stop", "play_now", "emergency" or "cancel_emergency"
+    kind: str  # "stop", "play_now", "play_stream", "emergency" or "cancel_emergency"
     command_id: int
     job: Job | None
     done: Future
@@ -71,7 +79,9 @@ class Playout:
     def __init__(self, *, clock: Clock, player: Player, cache: AudioCache, asrun: AsRunLog,
                  schedule: Callable[[], Manifest | None], late_skip_s: float = 120.0,
                  emergency_resume: str = "restart", timeout_margin_s: float = 30.0, filler: Filler | None = None,
-                 on_event: Callable[[AsRunEvent], None] | None = None):
+                 on_event: Callable[[AsRunEvent], None] | None = None, streamer: Player | None = None,
+                 stream_retry_s: float = RETRY_S,
+                 prober: Callable[[str, Callable[[], None]], Future] = probe_in_thread):
         if emergency_resume not in ("restart", "continue", "skip"):
             raise ValueError(f"emergency_resume {emergency_resume!r}")
         self.clock = clock
@@ -84,6 +94,9 @@ class Playout:
         self.margin = timedelta(seconds=timeout_margin_s)
         self.filler = filler
         self.on_event = on_event
+        self.streamer = streamer or player  # plays a URL in place of a file
+        self.stream_retry_s = stream_retry_s
+        self.prober = prober
         self.on_air: OnAir | None = None
         self._resume: tuple[Job, float] | None = None
         self._done = asrun.handled_entries()
@@ -117,6 +130,12 @@ class Playout:
     def play_now(self, command_id: int, audio: AudioFile, issued_at: datetime) -> Future:
         """Air a verified cached file at once; the future gives (ok, detail) once it started or failed."""
         return self._submit(_Command("play_now", command_id, Job.for_command(command_id, audio, issued_at), Future()))
+
+    def play_stream(self, command_id: int, url: str, until: datetime, issued_at: datetime) -> Future:
+        """Relay ``url`` at once until ``until``, with the station's filler as fallback; the future gives
+        (ok, detail) once it started."""
+        return self._submit(_Command("play_stream", command_id, Job.for_stream_command(command_id, url, until,
+                                                                                         issued_at), Future()))
 
     def stop_playback(self, command_id: int) -> Future:
         """Stop what plays (no resume); the future gives (ok, detail)."""
@@ -225,7 +244,8 @@ class Playout:
             return wake_at
         if job.start > now:
             return min(job.start, wake_at)
-        if now - job.start > self.late_skip or (job.cut_at is not None and job.cut_at - now < _s(LOOP_MIN_S)):
+        too_late = now - job.start > self.late_skip and job.stream_url is None  # a relay is joined late
+        if too_late or (job.cut_at is not None and job.cut_at - now < _s(LOOP_MIN_S)):
             self._record(job, "skipped", reason="late")
             return now
         self._play(job, now)
@@ -234,6 +254,8 @@ class Playout:
     def _tend(self, now: datetime, jobs: list[Job]) -> datetime:
         on_air = self.on_air
         assert on_air is not None
+        if on_air.relay is not None:
+            return self._tend_relay(on_air, now, jobs)
         status = on_air.handle.poll()
         if status is not None:
             if on_air.substitute is not None and status == 0 and on_air.stop_at - now > _s(LOOP_MIN_S):
@@ -293,6 +315,9 @@ class Playout:
                 return False, f"emergency {self.on_air.job.entry_id} is on air"
             self._interrupt(now, f"interrupted by command {command.command_id}", resume=True)
         error = self._play(command.job, now)
+        if command.kind == "play_stream" and not error:
+            until = command.job.end.astimezone(self._zone or UTC)
+            return True, f"relaying until {until.strftime('%H:%M:%S')}"
         return (False, error) if error else (True, "playing")
 
     def _take_broadcast(self, broadcast: Broadcast, now: datetime) -> tuple[bool, str]:
@@ -327,6 +352,9 @@ class Playout:
 
     def _play(self, job: Job, now: datetime, *, offset_s: float = 0.0) -> str | None:
         """Start airing ``job``; on failure log it and return why."""
+        if job.stream_url is not None:
+            self._start_relay(job, now)
+            return None
         remaining = _s(job.play_ms / 1000 - offset_s)
         path = self.cache.ready(job.audio)
         audio_sha, substitute = job.audio.sha256, None
@@ -351,6 +379,103 @@ class Playout:
                             expected_s=expected if job.exact and not substitute else None, substitute=substitute)
         log.info("on air: %s (%s)%s", job.entry_id, job.kind, f" from {offset_s:.1f} s" if offset_s else "")
         return None
+
+    # -- relays --------------------------------------------------------------------------------------------
+
+    def _start_relay(self, job: Job, now: datetime) -> None:
+        """Put a relay on air: the stream at once, or its fallback if the stream player cannot start."""
+        assert job.cut_at is not None
+        fallback = None
+        if job.audio is not None and (path := self.cache.ready(job.audio)) is not None:
+            fallback = (path, job.audio.sha256)
+        elif self.filler is not None and self.filler.path.is_file():
+            fallback = (self.filler.path, self.filler.sha256)
+        relay = Relay(url=job.stream_url, started_at=now, retry_s=self.stream_retry_s)
+        self.on_air = OnAir(job=job, handle=Silence(), audio_sha256=fallback[1] if fallback else "",
+                            first_started_at=now, started_at=now, offset_s=0.0, stop_at=job.cut_at,
+                            timeout_at=job.cut_at + self.margin, expected_s=None, relay=relay, fallback=fallback)
+        log.info("on air: relay %s of %s until %s", job.entry_id, job.stream_url, job.cut_at.isoformat())
+        self._relay_stream(self.on_air, now)
+
+    def _relay_stream(self, on_air: OnAir, now: datetime) -> None:
+        relay = on_air.relay
+        try:
+            handle = self.streamer.start(on_air.job.stream_url, offset_s=0.0, on_exit=self.wake)
+        except PlayerError as exc:
+            relay.stream_started(now)
+            relay.stream_ended(now, f"the stream player cannot start: {exc}")
+            self._relay_fallback(on_air, now)
+            return
+        on_air.handle.stop()  # the fallback, if it played (a probe found the stream back)
+        relay.stream_started(now)
+        on_air.handle, on_air.started_at = handle, now
+
+    def _relay_fallback(self, on_air: OnAir, now: datetime) -> None:
+        """Loop the relay's fallback file (or wait in silence without one) until the stream is back."""
+        relay = on_air.relay
+        playing = False
+        if on_air.fallback is not None and on_air.stop_at - now >= _s(LOOP_MIN_S):
+            try:
+                on_air.handle = self.player.start(on_air.fallback[0], offset_s=0.0, on_exit=self.wake)
+                playing = True
+            except PlayerError as exc:
+                relay.note(f"the fallback cannot play: {exc}")
+        if not playing:
+            on_air.handle = Silence()
+        on_air.started_at = now
+        relay.fallback_started(now, playing=playing)
+
+    def _tend_relay(self, on_air: OnAir, now: datetime, jobs: list[Job]) -> datetime:
+        relay = on_air.relay
+        if now >= on_air.stop_at:  # the window is over
+            on_air.handle.stop()
+            self._close_relay(on_air, now)
+            return now
+        status = on_air.handle.poll()
+        if status is not None:
+            if relay.mode == STREAM:
+                detail = on_air.handle.detail
+                why = "the stream ended" if status == 0 else f"the stream player exited with status {status}"
+                relay.stream_ended(now, why + (f": {detail}" if detail else ""))
+                log.warning("relay %s: %s; falling back", on_air.job.entry_id, relay.reasons[-1])
+            self._relay_fallback(on_air, now)  # the fallback file ended: it loops
+            return now
+        if relay.mode != STREAM:
+            if relay.probe is not None and relay.probe.done():
+                why = relay.probe.result()
+                if why is None:
+                    log.info("relay %s: the stream is back", on_air.job.entry_id)
+                    self._relay_stream(on_air, now)
+                    return now
+                relay.probe_failed(now, why)
+            elif relay.due_for_try(now):
+                relay.probe = self.prober(on_air.job.stream_url, self.wake)
+                return now
+        if not on_air.job.emergency:
+            emergency = self._due_emergency(now, jobs)
+            if emergency is not None:
+                self._interrupt(now, f"interrupted by emergency {emergency.entry_id}", resume=True)
+                self._play(emergency, now)
+                return now
+        moments = [on_air.stop_at, now + timedelta(seconds=IDLE_S)]
+        if relay.mode != STREAM and relay.probe is None and relay.next_try is not None:
+            moments.append(relay.next_try)
+        if (next_emergency := self._next_emergency(now, jobs)) is not None:
+            moments.append(next_emergency)
+        return min(moments)
+
+    def _close_relay(self, on_air: OnAir, now: datetime, note: str | None = None) -> None:
+        self.on_air = None
+        relay = on_air.relay
+        relay.finish(now)
+        outcome, reason = relay.outcome()
+        if note:
+            reason = f"{reason}; {note}" if reason else note
+        fell_back = relay.fallback_s > 0 and on_air.fallback is not None
+        self._record(on_air.job, outcome, started_at=on_air.first_started_at, ended_at=now,
+                     seconds_played=relay.relayed_s, reason=reason,
+                     kind="stream" if on_air.job.kind != "command" else "command",
+                     audio_sha256=on_air.fallback[1] if fell_back else None)
 
     def _loop_filler(self, on_air: OnAir, now: datetime) -> None:
         on_air.played_s += (now - on_air.started_at).total_seconds()
@@ -380,6 +505,12 @@ class Playout:
         on_air.handle.stop()
         self._close(on_air, now, "played", reason if on_air.substitute is None else f"{on_air.substitute}; {reason}")
         job = on_air.job
+        if job.stream_url is not None:
+            # A relay is live: after an emergency it picks up the stream again until its end, whatever
+            # emergency_resume says of files (and a play_stream command's relay resumes too).
+            if resume and not job.emergency and job.cut_at - now >= _s(LOOP_MIN_S):
+                self._resume = (job, 0.0)
+            return
         if not resume or job.emergency or job.kind == "command" or self.emergency_resume == "skip":
             return
         offset = 0.0
@@ -389,6 +520,9 @@ class Playout:
             self._resume = (job, offset)
 
     def _close(self, on_air: OnAir, now: datetime, outcome: str, reason: str | None) -> None:
+        if on_air.relay is not None:
+            self._close_relay(on_air, now, note=reason)
+            return
         self.on_air = None
         played = on_air.played_s + (now - on_air.started_at).total_seconds() if outcome == "played" else 0.0
         self._record(on_air.job, outcome, started_at=on_air.first_started_at, ended_at=now, seconds_played=played,
@@ -401,7 +535,8 @@ class Playout:
         event = AsRunEvent(
             outcome=outcome, entry_id=job.entry_id, occurrence_key=job.occurrence_key, kind=kind or job.kind,
             scheduled_at=job.scheduled_at.astimezone(zone), slot_id=job.slot_id, item_id=job.item_id,
-            audio_sha256=audio_sha256 or job.audio.sha256,
+            # A relay names a file only when its fallback played.
+            audio_sha256=audio_sha256 or (job.audio.sha256 if job.audio is not None and not job.stream_url else None),
             started_at=started_at.astimezone(zone) if started_at else None,
             ended_at=ended_at.astimezone(zone) if ended_at else None,
             seconds_played=max(0.0, seconds_played), reason=reason,

@@ -141,8 +141,9 @@ class Syncer:
             return 0
         now = self.now()
         today = now.astimezone(ZoneInfo(installed.timezone)).date()
-        keep = {e.audio.sha256 for e in upcoming(installed, now)} | set(self._wanted)
-        keep |= {e.audio.sha256 for day in installed.days if day.date >= today for e in day.entries}
+        # A relay's file is its fallback filler (e.file), which it may have none of.
+        keep = {e.file.sha256 for e in upcoming(installed, now) if e.file} | set(self._wanted)
+        keep |= {e.file.sha256 for day in installed.days if day.date >= today for e in day.entries if e.file}
         removed = self.cache.remove_unused(keep)
         if removed:
             log.info("removed %d audio files no remaining day uses", removed)
