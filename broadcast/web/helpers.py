@@ -26,6 +26,13 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def person_name(person) -> str:
+    """A person as others know them: the full name, or the login when no full name was given."""
+    if person is None:
+        return "—"
+    return (person.full_name or "").strip() or person.username
+
+
 def delivery_mode_label(mode: str) -> str:
     labels = {"http-pull": _("the station downloads (HTTP)"), "sftp-push": _("the server uploads (SFTP)")}
     return labels.get(mode, mode)
@@ -48,7 +55,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _helpers():
-        return {"role_label": role_label, "status_label": status_label, "local_time": local_time,
+        return {"role_label": role_label, "person_name": person_name, "status_label": status_label,
+                "local_time": local_time,
                 "delivery_mode_label": delivery_mode_label, "zone_label": zone_label,
                 "delivery_error": delivery_errors.describe, "spoken_length": formats.spoken_length,
                 "clock_length": formats.clock_length, "day": formats.day,

@@ -30,6 +30,7 @@ from broadcast.i18n import _, _l
 from broadcast.services import areas, emergencies, emergency_delivery, emergency_notice, scope, target_tree
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
+from broadcast.web.helpers import person_name
 from broadcast.web.placement_forms import ListField
 from broadcast.web.time import utc_now
 from broadcast.web.ui_items import length
@@ -158,9 +159,8 @@ def notify_approvers(broadcast: EmergencyBroadcast) -> None:
 
 
 def _requester(broadcast: EmergencyBroadcast) -> str:
-    person = broadcast.requested_by
-    if person is not None:
-        return person.full_name or person.username
+    if broadcast.requested_by is not None:
+        return person_name(broadcast.requested_by)
     return f"CAP {broadcast.cap_sender or ''}".strip()
 
 
