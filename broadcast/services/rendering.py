@@ -151,8 +151,12 @@ def recording_asset(session: Session, upload: Path, tools: AudioTools, *, field:
         raise error(_upload_message(exc.reason, tools), field=field, details={"reason": exc.reason}) from None
     tools.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tools.work_dir) as work:
-        prepared = prepare(upload, tools.station_format, Path(work) / f"upload{tools.station_format.suffix}",
-                           verify=True)
+        try:
+            prepared = prepare(upload, tools.station_format, Path(work) / f"upload{tools.station_format.suffix}",
+                               verify=True)
+        except InvalidAudio as exc:  # silence only shows once trimmed: refused like any bad file
+            raise InvalidInput(_upload_message(exc.reason, tools), field=field,
+                               details={"reason": exc.reason}) from None
         return _asset_for(session, tools, prepared.path, prepared.duration_ms, "upload", None)
 
 
@@ -167,6 +171,8 @@ def _upload_message(reason: str, tools: AudioTools):
                   minutes=format_decimal(round(tools.max_upload_seconds / 60, 1)))
     if reason == "too_short":
         return _l("The recording is too short to broadcast.")
+    if reason == "silent":
+        return _l("The recording is silent: nothing was heard in it.")
     if reason == "too_large":
         return _l("The file is larger than %(mb)s MB.", mb=tools.max_upload_bytes // (1024 * 1024))
     return _l("The file is not audio that can be played (send MP3, WAV, OGG, M4A or FLAC).")

@@ -128,4 +128,44 @@
   }
   var badge = document.querySelector("[data-render-wait]");
   if (badge) { waitForVoice(badge); }
+
+  // How the bulletin airs follows the language: only Vietnamese has a voice, the others are recordings. On a new
+  // item the recording's file field shows as soon as "recording" is chosen; a saved item switches on save.
+  function followSource(fieldset) {
+    var spoken = (fieldset.dataset.spokenLanguages || "vi").split(" "), language = document.getElementById("language"),
+        speech = document.getElementById("content_source-speech"), recorded = document.getElementById("content_source-recording"),
+        panel = document.getElementById("recording"), afterSave = document.getElementById("recording-after-save"),
+        savedAsRecording = panel && !afterSave && document.querySelector("form.item-form:not(.upload-form)");
+    if (!language || !speech || !recorded) { return; }
+    function update() {
+      var voiced = spoken.indexOf(language.value) >= 0;
+      if (!voiced) { recorded.checked = true; }
+      speech.disabled = !voiced;
+      if (afterSave) { afterSave.hidden = !recorded.checked; }
+      if (panel && !savedAsRecording) { panel.hidden = !recorded.checked; }
+    }
+    language.addEventListener("change", update);
+    speech.addEventListener("change", update);
+    recorded.addEventListener("change", update);
+    update();
+  }
+  var source = document.querySelector("fieldset.item-source");
+  if (source && !source.matches(":disabled")) { followSource(source); }
+
+  // A recording uploaded by upload.js: its duration and player replace the old ones without leaving the page.
+  document.addEventListener("upload:done", function (event) {
+    var answer = event.detail || {}, player = document.getElementById("recording-player"),
+        length = document.getElementById("recording-duration"), state = document.getElementById("render-badge");
+    if (!answer.audio_url || !length) { return; }
+    length.textContent = answer.duration;
+    length.parentNode.hidden = false;
+    if (!player) {
+      player = document.createElement("audio");
+      player.id = "recording-player";
+      player.controls = true;
+      length.parentNode.insertAdjacentElement("afterend", player);
+    }
+    player.src = answer.audio_url;
+    if (state && answer.render) { state.textContent = answer.render; state.className = "badge render-ready"; }
+  });
 }());

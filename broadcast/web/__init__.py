@@ -21,6 +21,7 @@ from broadcast.web import (
     ui_account,
     ui_emergencies,
     ui_items,
+    ui_media,
     ui_placements,
     ui_playlists,
     ui_reports,
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui_stations.bp)
     app.register_blueprint(ui_playlists.bp)
     app.register_blueprint(ui_items.bp)
+    app.register_blueprint(ui_media.bp)
     app.register_blueprint(ui_emergencies.bp)
     app.register_blueprint(ui_reports.bp)
     app.register_blueprint(ui_schedule.bp)

@@ -8,15 +8,18 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Optional
 
-from broadcast.db.models import ItemClass
+from broadcast.db.models import ContentSource, ItemClass
 from broadcast.errors import DomainError
 from broadcast.i18n import _, _l
 from broadcast.services import items
 
 CLASS_LABELS = {ItemClass.NORMAL: _l("Normal"), ItemClass.PRIORITY: _l("Priority"),
                 ItemClass.EMERGENCY: _l("Emergency")}
+# How the bulletin airs: read by a voice from the text, or a recording (the only way for Mông, Tày, Dao, Nùng).
+SOURCE_LABELS = {ContentSource.SPEECH: _l("Read by the voice from the text"),
+                 ContentSource.RECORDING: _l("A recording (upload or record)")}
 # A service error about a field the form does not show is put next to the field that causes it.
-FIELD_OF_ERROR = {"content_source": "language", "item_class": "item_class"}
+FIELD_OF_ERROR = {"content_source": "language", "item_class": "item_class", "audio": "content_source"}
 
 
 class DayField(DateField):
@@ -45,12 +48,15 @@ class ItemForm(FlaskForm):
         AnyOf([c.value for c in ItemClass], message=_l("Choose one of the classes."))])
     language = StringField(_l("Language"), default="vi", validators=[
         AnyOf(list(items.LANGUAGES), message=_l("Choose a language from the list."))])
+    content_source = StringField(_l("How it airs"), default=ContentSource.SPEECH.value, validators=[
+        AnyOf([s.value for s in SOURCE_LABELS], message=_l("Choose how the bulletin airs."))])
     valid_from = DayField(_l("Valid from"), validators=[Optional()])
     valid_until = DayField(_l("Valid until"), validators=[Optional()])
 
     def item_fields(self) -> items.ItemFields:
         return items.ItemFields(title=self.title.data or "", body=self.body.data or "",
                                 item_class=ItemClass(self.item_class.data), language=self.language.data,
+                                content_source=ContentSource(self.content_source.data),
                                 valid_from=self.valid_from.data, valid_until=self.valid_until.data)
 
     def cleared(self) -> list[str]:

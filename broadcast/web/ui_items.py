@@ -1,23 +1,25 @@
 """The editors' item pages: the list with search, the editor with its reading and player, the approval queue.
 
 Server-rendered and usable without JavaScript (static/items.js only adds the live estimate while typing and
-reloads the page once the voice has read the item). Scope is the service's: an item outside the user's area
+reloads the page once the voice has read the item; static/upload.js and recorder.js add the upload progress and
+recording from the microphone, through the same routes). Scope is the service's: an item outside the user's area
 is not found, a step the role does not allow is forbidden. The JSON equivalents are in broadcast.web.api.items.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from audio.normalize import mark_unread, unread_terms
 from broadcast.db.models import ContentSource, ItemClass, ItemStatus, NewsItem, RenderState, Role, User
-from broadcast.errors import Conflict, InvalidInput
+from broadcast.errors import Conflict, DomainError, InvalidInput
 from broadcast.i18n import _
-from broadcast.services import items, lexicon, scope
+from broadcast.services import items, lexicon, rendering, scope
 from broadcast.web.auth import login_required, role_required, signed_in_user
-from broadcast.web.context import db, settings
-from broadcast.web.item_forms import CLASS_LABELS, ItemForm
+from broadcast.web.context import audio, db, settings
+from broadcast.web.item_forms import CLASS_LABELS, SOURCE_LABELS, ItemForm
+from broadcast.web.ui_media import UPLOAD_ACCEPT, answers_json, held_upload, upload_refused
 from broadcast.web.ui_stations import duration
 
 bp = Blueprint("items_ui", __name__)
@@ -79,7 +81,17 @@ def new_item():
             db().rollback()
             form.show_error(error)
         else:
+            upload = request.files.get("file")
+            if upload and upload.filename and item.content_source is ContentSource.RECORDING:
+                # The item is saved either way; a refused file is said next to the file field of its page.
+                try:
+                    _attach(user, item, upload)
+                except DomainError as error:
+                    db().rollback()
+                    _keep_recording_error(item, error)
             return _after_save(user, item)
+    if answers_json():
+        return jsonify({"message": _("The data sent is not valid.")}), 422
     return _editor(user, None, form), 422
 
 
@@ -121,7 +133,50 @@ def _after_save(user: User, item: NewsItem):
     except Conflict as error:
         db().rollback()
         flash(_("Saved, but: %(reason)s", reason=error.message), "error")
+    if answers_json():
+        return jsonify({"location": url_for(".edit_item", item_id=item.id)})
     return redirect(url_for(".edit_item", item_id=item.id))
+
+
+def _attach(user: User, item: NewsItem, upload) -> NewsItem:
+    with held_upload(upload) as held:
+        return rendering.attach_recording(db(), user, item, held, audio())
+
+
+def _keep_recording_error(item: NewsItem, error: DomainError) -> None:
+    """Why a recording was refused, for the item page to show next to its file field after the redirect."""
+    session["recording_error"] = {"item": item.id, "message": str(error.message)}
+
+
+def _recording_error(item: NewsItem | None) -> str | None:
+    kept = session.pop("recording_error", None)
+    return kept["message"] if kept and item is not None and kept.get("item") == item.id else None
+
+
+@bp.route("/items/<int:item_id>/recording", methods=["POST"])
+@login_required
+def upload_recording(item_id: int):
+    """The recording of an item, from the page's file field or its microphone recorder: checked as the API
+    checks it. The page's script gets JSON (the message, the duration, the player's address); a plain form
+    comes back to the item page with the message."""
+    user = signed_in_user()
+    item = items.get_item(db(), user, item_id)
+    try:
+        _attach(user, item, request.files.get("file"))
+    except DomainError as error:
+        db().rollback()
+        if answers_json():
+            return upload_refused(error)
+        _keep_recording_error(item, error)
+        return redirect(url_for(".edit_item", item_id=item.id) + "#recording")
+    asset = item.audio_asset
+    message = _("Recording uploaded: %(length)s.", length=length(asset.duration_ms))
+    if answers_json():
+        return jsonify({"message": message, "duration_ms": asset.duration_ms, "duration": length(asset.duration_ms),
+                        "audio_url": url_for("items.item_audio", item_id=item.id, v=asset.sha256[:12]),
+                        "render": render_label(item.render_state)})
+    flash(message, "info")
+    return redirect(url_for(".edit_item", item_id=item.id) + "#recording")
 
 
 def _editor(user: User, item: NewsItem | None, form: ItemForm, *, reject_error: str | None = None,
@@ -129,6 +184,7 @@ def _editor(user: User, item: NewsItem | None, form: ItemForm, *, reject_error: 
     """The editor page; what the voice will read is worked out from the text as typed, saved or not."""
     text = form.body.data or ""
     spoken = (form.language.data or "vi") in items.SPOKEN_LANGUAGES and (
+        form.content_source.data or ContentSource.SPEECH) == ContentSource.SPEECH and (
         item is None or item.content_source is ContentSource.SPEECH)
     reading, estimate_ms = "", None
     if spoken and (text or "").strip():
@@ -141,7 +197,10 @@ def _editor(user: User, item: NewsItem | None, form: ItemForm, *, reject_error: 
         may_edit_lexicon=scope.has_role(user, *LEXICON_EDITORS),
         editable=editable, may_submit=editable and (item is None or item.status in SUBMITTABLE),
         may_decide=item is not None and item.status is ItemStatus.SUBMITTED and may_approve(user),
-        reject_error=reject_error, reason=reason)
+        reject_error=reject_error, reason=reason, recording_error=_recording_error(item),
+        source_choices=[(s.value, label) for s, label in SOURCE_LABELS.items()],
+        spoken_languages=sorted(items.SPOKEN_LANGUAGES), upload_accept=UPLOAD_ACCEPT,
+        max_upload_bytes=audio().max_upload_bytes, max_upload_seconds=int(audio().max_upload_seconds))
 
 
 def _back(item: NewsItem) -> str:

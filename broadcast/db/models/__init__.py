@@ -21,6 +21,7 @@ from .delivery import (
 )
 from .emergency import EmergencyBroadcast, EmergencyState, EmergencyTarget, emergency_areas
 from .exchange import ReceivedBulletin, SourceKind, StatisticsPush, UpstreamSource
+from .library import LibraryClip
 from .scheduling import (
     CompileRequest,
     OverflowPolicy,
@@ -40,7 +41,7 @@ __all__ = [
     "QueuedTask", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "EmergencyBroadcast", "EmergencyState",
     "EmergencyTarget", "emergency_areas", "ItemClass", "ItemStatus", "LexiconEntry",
-    "Level", "NewsItem", "RenderState",
+    "LibraryClip", "Level", "NewsItem", "RenderState",
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "CompileRequest", "PriorityOrder", "StationManifest",
     "ReceivedBulletin", "SourceKind", "StatisticsPush", "UpstreamSource",
