@@ -258,7 +258,7 @@ def schedule_compile(session: Session, codes: tuple[str, ...], days: int | None)
     ids = [stations.get_station(session, code).id for code in codes] or None
     report = compiler.compile_stations(session, current_app.extensions["settings"], now=datetime.now(UTC),
                                        station_ids=ids, days=days)
-    click.echo(_("Compiled %(stations)s stations: %(days)s days and %(manifests)s manifests changed.",
+    click.echo(_("Compiled %(stations)s stations: %(days)s days and %(manifests)s playlists changed.",
                  stations=report.stations, days=report.days_changed, manifests=report.manifests_changed))
     vietnamese = current_app.config["BABEL_DEFAULT_LOCALE"] == "vi"
     for summary in report.summaries():

@@ -92,7 +92,7 @@ def test_operator_confirms_a_session_as_not_aired(page, live_url):
 
     page.get_by_role("link", name="Gửi danh mục phát").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", level=1).inner_text().strip() == "Tình trạng gửi danh mục phát"
+    assert page.get_by_role("heading", level=1).inner_text().strip() == "Tình trạng gửi danh sách phát"
     codes = page.locator("table.deliveries tbody tr td:first-child a").all_inner_texts()
     assert sorted(codes) == ["HG1-01", "HG1-02"]
     screenshot(page, "deliveries.png")
