@@ -29,7 +29,7 @@
         progress = form.querySelector(".upload-progress") || document.querySelector(".upload-progress"),
         buttons = form.querySelectorAll("button[type=submit]");
     try { data = new FormData(form, submitter); } catch (error) { data = new FormData(form); }
-    request.open("POST", form.action);
+    request.open("POST", form.getAttribute("action") || window.location.pathname);
     request.setRequestHeader("Accept", "application/json");
     var token = form.querySelector("input[name=csrf_token]");
     if (token) { request.setRequestHeader("X-CSRFToken", token.value); }
