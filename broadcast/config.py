@@ -153,6 +153,15 @@ class Settings(BaseSettings):
     # How this service signs the CAP alerts it publishes: <sender> (an address, no spaces or commas) and a name.
     cap_sender: str = Field(default="commune-radio@province.invalid", pattern=r"^[^\s,<&]+$")
     cap_sender_name: str = "Đài truyền thanh cơ sở"
+    # Live announcements (the "speak now" page, broadcast.services.live_relay): the Icecast server the service feeds,
+    # with its source password, as icecast://source:PASSWORD@127.0.0.1:8000 ("" = no live announcements), and
+    # that server's address as stations reach it, e.g. http://stream.tuyenquang.gov.vn:8000 (each announcement
+    # gets a mount of its own under it; "" = the feed's host and port over http). The longest announcement one
+    # may start, and how long the speaker's browser may send no audio before the announcement ends by itself.
+    live_icecast_url: str = Field(default="", pattern=r"^(icecast://[^\s/@:]+:[^\s/@]+@[^\s/:]+(:\d+)?/?)?$")
+    live_listen_url: str = Field(default="", pattern=r"^(https?://[^\s?#@]+)?$")
+    live_max_minutes: int = Field(default=60, ge=1, le=360)
+    live_silence_s: float = Field(default=10.0, ge=2, le=120)
     # The service's address as people and their players reach it, e.g. https://radio.tuyenquang.gov.vn, for the
     # absolute links in exported playlists. "" = the address of each request, which behind a reverse proxy may
     # be an internal one.

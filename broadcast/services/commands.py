@@ -1,6 +1,8 @@
-"""Remote commands for stations (play now, stop, set volume): issued by people, fetched and acknowledged by agents.
+"""Remote commands for stations (play now, stop, set volume, relay a stream): issued by people, fetched and
+acknowledged by agents.
 
-A command not fetched within its lifetime expires: "play now" an hour late would surprise a whole commune.
+A command not fetched within its lifetime expires: "play now" an hour late would surprise a whole commune. A
+``play_stream`` lives until its stream's end (``until``): a station that comes back meanwhile still joins in.
 """
 
 from __future__ import annotations
@@ -8,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import AudioAsset, CommandKind, CommandState, Station, StationCommand, User
@@ -19,6 +22,8 @@ from broadcast.services import scope
 from broadcast.services.audit import record
 
 LIFETIME = timedelta(minutes=5)
+STREAM_LONGEST = timedelta(hours=6)  # a relay longer than this is a schedule's job (a playlist stream entry)
+TITLE_LONGEST = 200
 
 
 def issue(session: Session, user: User, station: Station, kind: CommandKind, args: dict[str, Any], now: datetime
@@ -34,15 +39,57 @@ def issue(session: Session, user: User, station: Station, kind: CommandKind, arg
         if not isinstance(sha, str) or session.scalar(select(AudioAsset.id).where(AudioAsset.sha256 == sha)) is None:
             raise InvalidInput(_l("Choose audio the service holds (its sha256)."), field="sha256")
         args = {"sha256": sha, "url": f"/api/v1/audio/{sha}"}
+    elif kind is CommandKind.PLAY_STREAM:
+        args = stream_args(args.get("url"), args.get("until"), args.get("title"), now)
     else:
         args = {}
+    expires_at = datetime.fromisoformat(args["until"]) if kind is CommandKind.PLAY_STREAM else now + LIFETIME
     command = StationCommand(station_id=station.id, kind=kind, args=args, issued_by_id=user.id, issued_at=now,
-                             expires_at=now + LIFETIME)
+                             expires_at=expires_at)
     session.add(command)
     session.flush()
     record(session, user, f"station.command.{kind.value}", "station", station.code, details=args)
     session.commit()
     return command
+
+
+def stream_args(url: Any, until: Any, title: Any, now: datetime) -> dict[str, str]:
+    """The arguments of a ``play_stream`` command, checked: an http(s) stream address, the end as ISO 8601 with its
+    offset (after now, within STREAM_LONGEST), and a title for the station's log."""
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise InvalidInput(_l("Give the stream's address (http:// or https://)."), field="url")
+    end = None
+    if isinstance(until, datetime):
+        end = until
+    elif isinstance(until, str):
+        try:
+            end = datetime.fromisoformat(until)
+        except ValueError:
+            end = None
+    if end is None or end.tzinfo is None:
+        raise InvalidInput(_l("Give the stream's end as a date and time with its offset (ISO 8601)."), field="until")
+    if not now < end <= now + STREAM_LONGEST:
+        raise InvalidInput(_l("The stream's end must be later than now and within 6 hours."), field="until")
+    title = title.strip() if isinstance(title, str) else ""
+    if len(title) > TITLE_LONGEST:
+        raise InvalidInput(_l("The title is at most %(n)s characters.", n=TITLE_LONGEST), field="title")
+    return {"url": url, "until": end.isoformat(timespec="seconds"), "title": title}
+
+
+def issue_many(session: Session, stations: list[tuple[int, str]], kind: CommandKind, args: dict[str, Any], *,
+               issued_by_id: int | None, now: datetime, expires_at: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """One command per station in a single statement (an announcement may reach thousands of stations); the
+    caller records and commits. Returns (station code, the command as agents read it) for each."""
+    if not stations:
+        return []
+    rows = [{"station_id": station_id, "kind": kind, "args": args, "state": CommandState.PENDING,
+             "issued_by_id": issued_by_id, "issued_at": now, "expires_at": expires_at}
+            for station_id, _ in stations]
+    ids = list(session.scalars(insert(StationCommand).returning(StationCommand.id, sort_by_parameter_order=True),
+                               rows))
+    issued_at = now.isoformat()
+    return [(code, {"id": command_id, "kind": kind.value, "args": args, "issued_at": issued_at})
+            for (_, code), command_id in zip(stations, ids, strict=True)]
 
 
 def waiting(session: Session, station_id: int, now: datetime) -> list[StationCommand]:

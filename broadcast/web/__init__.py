@@ -21,6 +21,7 @@ from broadcast.web import (
     ui_account,
     ui_emergencies,
     ui_items,
+    ui_live,
     ui_media,
     ui_placements,
     ui_playlists,
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui_items.bp)
     app.register_blueprint(ui_media.bp)
     app.register_blueprint(ui_emergencies.bp)
+    app.register_blueprint(ui_live.bp)
     app.register_blueprint(ui_reports.bp)
     app.register_blueprint(ui_schedule.bp)
     app.register_blueprint(ui_placements.bp)

@@ -152,6 +152,8 @@ def command_label(command: StationCommand, titles: dict[str, str]) -> str:
         return _("Play now: %(title)s", title=title) if title else _("Play it now")
     if kind is CommandKind.SET_VOLUME:
         return _("Volume %(volume)s", volume=args.get("volume", "—"))
+    if kind is CommandKind.PLAY_STREAM:
+        return _("Live: %(title)s", title=args.get("title") or args.get("url", ""))
     return {CommandKind.STOP: _("Stop playing"), CommandKind.EMERGENCY: _("Emergency: air it"),
             CommandKind.CANCEL_EMERGENCY: _("Emergency: cancel it")}.get(kind, kind.value)
 

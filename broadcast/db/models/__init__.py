@@ -22,6 +22,7 @@ from .delivery import (
 from .emergency import EmergencyBroadcast, EmergencyState, EmergencyTarget, emergency_areas
 from .exchange import ReceivedBulletin, SourceKind, StatisticsPush, UpstreamSource
 from .library import LibraryClip
+from .live import LiveEnd, LiveSession, LiveState, LiveTarget, live_areas
 from .scheduling import (
     CompileRequest,
     OverflowPolicy,
@@ -45,6 +46,7 @@ __all__ = [
     "OverflowPolicy", "Placement", "PlacementTarget", "PlaybackEvent", "PlaybackOutcome", "Playlist",
     "CompileRequest", "PriorityOrder", "StationManifest",
     "ReceivedBulletin", "SourceKind", "StatisticsPush", "UpstreamSource",
+    "LiveEnd", "LiveSession", "LiveState", "LiveTarget", "live_areas",
     "RecoveryCode", "Role", "Slot", "Station", "StationStatus", "Structure", "User", "Webhook", "WebhookDelivery",
     "utcnow",
 ]

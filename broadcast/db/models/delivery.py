@@ -172,6 +172,7 @@ class CommandKind(enum.StrEnum):
     SET_VOLUME = "set_volume"
     EMERGENCY = "emergency"  # air an emergency broadcast at once, repeating as told
     CANCEL_EMERGENCY = "cancel_emergency"  # drop the rest of one (and stop it if on air)
+    PLAY_STREAM = "play_stream"  # relay a live stream (args url, until, title) until told to stop or until passes
 
 
 class CommandState(enum.StrEnum):

@@ -50,7 +50,7 @@ class DeliveryQuerySchema(ma.Schema):
 
 
 OUTCOMES = ("played", "skipped", "failed")
-EVENT_KINDS = ("item", "filler", "emergency", "command")
+EVENT_KINDS = ("item", "filler", "emergency", "command", "stream")  # stream: a relay (seconds relayed)
 
 
 class PlaybackEventSchema(ma.Schema):
@@ -109,9 +109,13 @@ class CommandListSchema(ma.Schema):
 
 
 class CommandCreateSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(("play_now", "stop", "set_volume")))
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("play_now", "stop", "set_volume", "play_stream")))
     volume = ma.fields.Integer(load_default=None)
     sha256 = ma.fields.String(load_default=None)
+    # play_stream: relay this stream (Icecast/HTTP MP3) until the given end (ISO 8601 with its offset)
+    url = ma.fields.String(load_default=None, validate=validate.Length(max=500))
+    until = ma.fields.String(load_default=None, validate=validate.Length(max=40))
+    title = ma.fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class CommandQuerySchema(ma.Schema):
