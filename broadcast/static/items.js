@@ -166,6 +166,8 @@
       length.parentNode.insertAdjacentElement("afterend", player);
     }
     player.src = answer.audio_url;
+    var heard = document.querySelector(".recorder-playback");  // the microphone's take, now sent: one player left
+    if (heard) { heard.hidden = true; }
     if (state && answer.render) { state.textContent = answer.render; state.className = "badge render-ready"; }
   });
 }());

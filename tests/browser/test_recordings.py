@@ -43,7 +43,7 @@ def stored(app, item_id: int) -> NewsItem:
 
 
 def wait_for_recording(page) -> str:
-    expect(page.locator("#recording-duration")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    expect(page.locator("#recording-duration")).to_have_text(re.compile(r"^\d+:\d\d$"), timeout=60_000)
     return page.locator("#recording-duration").inner_text()
 
 
