@@ -55,6 +55,8 @@ JOBS = (
     ("push_deliveries", "broadcast.jobs.tasks:push_deliveries", {"trigger": "interval", "seconds": 15}),
     # Emergency broadcasts also reach push stations' inboxes (MQTT and the long poll carry them at once).
     ("push_emergencies", "broadcast.jobs.tasks:push_emergencies", {"trigger": "interval", "seconds": 5}),
+    # A live announcement whose web worker died is ended, and its stations told to stop.
+    ("end_abandoned_live", "broadcast.jobs.tasks:end_abandoned_live", {"trigger": "interval", "seconds": 30}),
     # Other systems hear of a published bulletin within seconds; failures are retried with backoff.
     ("deliver_webhooks", "broadcast.jobs.tasks:deliver_webhooks", {"trigger": "interval", "seconds": 15}),
     # Upstream sources are pulled each on its own interval (conditional GETs); this only looks whose turn it is.

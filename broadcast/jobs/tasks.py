@@ -110,3 +110,18 @@ def mark_missed_airings(now: datetime | None = None) -> int:
     if missed:
         log.info("%d sessions ended with nothing reported: missed", missed)
     return missed
+
+
+def end_abandoned_live() -> int:
+    """End the live announcements nobody feeds any more (their web worker died) and tell their stations to stop."""
+    from broadcast.services import live_sessions
+    from broadcast.services.emergencies import Outgoing
+
+    settings = load_settings()
+    config = live_sessions.LiveConfig.from_settings(settings)
+    if config is None:
+        return 0
+    with _database(settings.resolved_database_url).session() as session:
+        outgoing = live_sessions.sweep(session, now=datetime.now(UTC), config=config)
+    emergency_delivery.dispatch(settings, Outgoing(tuple(outgoing)))
+    return len(outgoing)

@@ -27,7 +27,7 @@ from broadcast.db.models import LiveEnd, LiveState, User
 from broadcast.errors import DomainError
 from broadcast.formats import clock_length
 from broadcast.i18n import _, _l
-from broadcast.services import areas, emergency_delivery, live_relay, scope, target_tree
+from broadcast.services import areas, emergency_delivery, live_relay, live_sessions, scope, target_tree
 from broadcast.services.emergencies import Outgoing
 from broadcast.web.auth import role_required, signed_in_user
 from broadcast.web.context import db, settings
@@ -47,19 +47,19 @@ def _socket_options(state) -> None:
 class LiveForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
         DataRequired(message=_l("Give the announcement a title.")),
-        Length(max=live_relay.TITLE_LONGEST, message=_l("The title is at most %(n)s characters.",
-                                                        n=live_relay.TITLE_LONGEST))])
-    minutes = IntegerField(_l("Longest length (minutes)"), default=live_relay.DEFAULT_MINUTES,
+        Length(max=live_sessions.TITLE_LONGEST, message=_l("The title is at most %(n)s characters.",
+                                                        n=live_sessions.TITLE_LONGEST))])
+    minutes = IntegerField(_l("Longest length (minutes)"), default=live_sessions.DEFAULT_MINUTES,
                            validators=[InputRequired(message=_l("Say how many minutes at most."))])
     targets = ListField(_l("Areas that hear it"), limit=2000, validators=[DataRequired(
         message=_l("Choose at least one area."))])
 
 
-def _config() -> live_relay.LiveConfig | None:
-    return live_relay.LiveConfig.from_settings(settings())
+def _config() -> live_sessions.LiveConfig | None:
+    return live_sessions.LiveConfig.from_settings(settings())
 
 
-def _dispatch(outgoing: live_relay.Outgoing) -> None:
+def _dispatch(outgoing: live_sessions.Outgoing) -> None:
     """Wake the long polls and publish on MQTT (the emergency path: every station hears at once)."""
     if outgoing:
         emergency_delivery.dispatch(settings(), Outgoing(tuple(outgoing)))
@@ -68,11 +68,11 @@ def _dispatch(outgoing: live_relay.Outgoing) -> None:
 def _sweep() -> None:
     config = _config()
     if config is not None:
-        _dispatch(live_relay.sweep(db(), now=utc_now(), config=config))
+        _dispatch(live_sessions.sweep(db(), now=utc_now(), config=config))
 
 
 @bp.route("/live")
-@role_required(*live_relay.SPEAKERS)
+@role_required(*live_sessions.SPEAKERS)
 def live_page():
     _sweep()
     user = signed_in_user()
@@ -82,11 +82,11 @@ def live_page():
         form.minutes.validators = [*form.minutes.validators, NumberRange(1, config.max_minutes)]
     tree = target_tree.target_tree(db(), user, selected=[], stations=False)
     return render_template("live/page.html", form=form, tree=tree, selected=set(), config=config,
-                           recent=live_relay.recent(db(), user))
+                           recent=live_sessions.recent(db(), user))
 
 
 @bp.route("/live/areas/<int:area_id>/children")
-@role_required(*live_relay.SPEAKERS)
+@role_required(*live_sessions.SPEAKERS)
 def area_children(area_id: int):
     """One level of the area tree, for static/place.js (as on the emergency page)."""
     nodes = target_tree.children(db(), signed_in_user(), areas.get_area(db(), area_id), stations=False)
@@ -95,7 +95,7 @@ def area_children(area_id: int):
 
 
 @bp.route("/live", methods=["POST"])
-@role_required(*live_relay.SPEAKERS)
+@role_required(*live_sessions.SPEAKERS)
 def open_live():
     """Open an announcement (JSON for live.js): its id and where to send the audio, or every problem at once."""
     config = _config()
@@ -112,7 +112,7 @@ def open_live():
     if errors:
         return jsonify(errors=errors), 422
     try:
-        live = live_relay.open_session(db(), signed_in_user(), form.targets.data, form.title.data, form.minutes.data,
+        live = live_sessions.open_session(db(), signed_in_user(), form.targets.data, form.title.data, form.minutes.data,
                                        now=utc_now(), config=config)
     except DomainError as error:
         db().rollback()
@@ -143,9 +143,9 @@ def live_audio(ws, live_id: int):
     """The speaker's audio: binary chunks, or the text "stop"; the server answers with JSON state messages."""
     user = current_user._get_current_object() if current_user.is_authenticated else None
     live = None
-    if user is not None and _same_origin() and scope.has_role(user, *live_relay.SPEAKERS):
+    if user is not None and _same_origin() and scope.has_role(user, *live_sessions.SPEAKERS):
         try:
-            live = live_relay.get_session(db(), user, live_id)
+            live = live_sessions.get_session(db(), user, live_id)
         except DomainError:
             live = None
     config = _config()
@@ -190,21 +190,21 @@ def _let_the_browser_close(ws, wait_s: float = 3.0) -> None:
 
 
 def _detail(user: User, live_id: int) -> dict:
-    live = live_relay.get_session(db(), user, live_id)
-    rows = live_relay.target_rows(db(), live)
-    return {"live": live, "rows": rows, "summary": live_relay.summary(rows), "may_stop": live_relay.may_stop(user, live)
-            and live.state is not LiveState.ENDED, "now": utc_now()}
+    live = live_sessions.get_session(db(), user, live_id)
+    rows = live_sessions.target_rows(db(), live)
+    may_stop = live_sessions.may_stop(user, live) and live.state is not LiveState.ENDED
+    return {"live": live, "rows": rows, "summary": live_sessions.summary(rows), "may_stop": may_stop, "now": utc_now()}
 
 
 @bp.route("/live/<int:live_id>")
-@role_required(*live_relay.SPEAKERS)
+@role_required(*live_sessions.SPEAKERS)
 def live_detail(live_id: int):
     _sweep()
     return render_template("live/detail.html", **_detail(signed_in_user(), live_id))
 
 
 @bp.route("/live/<int:live_id>/status")
-@role_required(*live_relay.SPEAKERS)
+@role_required(*live_sessions.SPEAKERS)
 def live_status(live_id: int):
     """The stations' part of the page as an HTML fragment, for static/live.js to swap in every two seconds."""
     detail = _detail(signed_in_user(), live_id)
@@ -215,14 +215,14 @@ def live_status(live_id: int):
 
 
 @bp.route("/live/<int:live_id>/stop", methods=["POST"])
-@role_required(*live_relay.SPEAKERS)
+@role_required(*live_sessions.SPEAKERS)
 def stop_live(live_id: int):
     """Stop it from any page (the speaker's own page stops through its socket): the relay notices within seconds."""
     user = signed_in_user()
-    live = live_relay.get_session(db(), user, live_id)
-    if not live_relay.may_stop(user, live):
+    live = live_sessions.get_session(db(), user, live_id)
+    if not live_sessions.may_stop(user, live):
         abort(403)
-    _dispatch(live_relay.end(db(), live, LiveEnd.STOPPED, now=utc_now(), by=user))
+    _dispatch(live_sessions.end(db(), live, LiveEnd.STOPPED, now=utc_now(), by=user))
     if request.accept_mimetypes.best == "application/json":
         return jsonify(state=live.state.value)
     flash(_("The live announcement is stopped; the stations are told to stop."), "info")
@@ -243,5 +243,5 @@ def _labels() -> dict:
             "live_session_label": lambda s: str(SESSION_LABELS.get(s, s)),
             "live_end_label": lambda r: str(END_LABELS.get(r, "")) if r else "", "live_length": clock_length,
             "may_speak_live": lambda: current_user.is_authenticated and scope.has_role(current_user,
-                                                                                        *live_relay.SPEAKERS)}
+                                                                                        *live_sessions.SPEAKERS)}
 

@@ -157,3 +157,36 @@ def test_play_stream_through_the_api_reaches_the_station(seeded, clock):
                            json={"kind": "play_stream", **bad})
         assert refused.status_code == 422, bad
         assert message in refused.json["message"] or message in str(refused.json)
+
+
+def test_the_scheduler_ends_an_announcement_whose_worker_died_and_stops_its_stations(client, seeded,
+                                                                                      settings, monkeypatch):
+    """On air, then nothing more from its worker (killed): the job ends it and the station that relays it is told
+    to stop, the one that never fetched its command is not."""
+    from broadcast.jobs import tasks
+    from broadcast.services import live_sessions
+
+    log_in(client, "bientap")
+    live_id = open_live(client).json["id"]
+    config = live_sessions.LiveConfig.from_settings(settings)
+    with seeded.extensions["database"].sessions() as session:
+        live = session.get(LiveSession, live_id)
+        live_sessions.go_on_air(session, live, now=datetime.now(UTC), config=config)
+        station = stations.issue_token(session, stations.get_station(session, "HG1-01"))
+    api = seeded.test_client()
+    headers = {"Authorization": f"Bearer {station}"}
+    [play] = api.get("/api/v1/stations/HG1-01/commands?wait=0", headers=headers).json["commands"]
+    assert play["args"]["url"].startswith("http://radio.test:8000/live-")
+
+    monkeypatch.setenv("INSTANCE_PATH", str(settings.instance_path))
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("LIVE_ICECAST_URL", settings.live_icecast_url)
+    assert tasks.end_abandoned_live() == 0  # still fed (its last audio is now)
+    with seeded.extensions["database"].sessions() as session:
+        session.get(LiveSession, live_id).last_audio_at = datetime.now(UTC) - timedelta(minutes=2)
+        session.commit()
+    assert tasks.end_abandoned_live() == 1
+    [live] = sessions(seeded)
+    assert (live.state, live.end_reason) == (LiveState.ENDED, LiveEnd.DROPPED)
+    [stop] = api.get("/api/v1/stations/HG1-01/commands?wait=0", headers=headers).json["commands"]
+    assert stop["kind"] == "stop" and stop["args"]["url"] == play["args"]["url"]
