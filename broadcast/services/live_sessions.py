@@ -115,7 +115,6 @@ def open_session(session: Session, user: User, area_codes: list[str], title: str
     stations = _stations(session, chosen)
     if not stations:
         raise InvalidInput(_l("No active station in the chosen areas."), field="areas")
-    sweep(session, now=now, config=config)
     _refuse_overlap(session, [station_id for station_id, _ in stations])
     live = LiveSession(title=title, mount=f"/live-{secrets.token_hex(8)}", state=LiveState.STARTING,
                        started_by_id=user.id, opened_at=now, until=now + timedelta(minutes=minutes), areas=chosen)

@@ -111,6 +111,7 @@ def open_live():
         errors["minutes"] = _("The longest length is from 1 to %(max)s minutes.", max=config.max_minutes)
     if errors:
         return jsonify(errors=errors), 422
+    _sweep()  # an announcement left behind must not hold its stations
     try:
         live = live_sessions.open_session(db(), signed_in_user(), form.targets.data, form.title.data, form.minutes.data,
                                        now=utc_now(), config=config)
