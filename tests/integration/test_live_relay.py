@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import uuid
 import wave
 from pathlib import Path
 
 import numpy as np
+import paho.mqtt.client as paho
 import pytest
 import requests
 import simple_websocket
@@ -31,7 +34,7 @@ from broadcast.services import stations
 from tests.browser.conftest import PASSWORD, serve
 from tests.conftest import csrf_from
 from tests.icecast import icecast_or_skip
-from tests.services import need_tool
+from tests.services import need_tool, port_open, unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -58,9 +61,37 @@ def speech(tmp_path_factory) -> bytes:
 
 
 @pytest.fixture
-def settings(tmp_path, database, icecast):
+def mqtt_prefix() -> str:
+    """Commands also go out on MQTT (the Mosquitto on 127.0.0.1:1883), under a prefix of this test's own."""
+    if not port_open("127.0.0.1", 1883):
+        unavailable("Mosquitto is not listening on 127.0.0.1:1883")
+    return f"test-live-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def settings(tmp_path, database, icecast, mqtt_prefix):
     return load_settings(instance_path=tmp_path / "instance", database_url=database.url, totp_required_roles="",
-                         live_icecast_url=icecast.source_base, live_listen_url=icecast.base_url, live_silence_s=3)
+                         live_icecast_url=icecast.source_base, live_listen_url=icecast.base_url, live_silence_s=3,
+                         mqtt_url="mqtt://127.0.0.1:1883", mqtt_topic_prefix=mqtt_prefix)
+
+
+class Subscriber:
+    """What a station's MQTT client hears on its command topic."""
+
+    def __init__(self, prefix: str, code: str):
+        self.heard: queue.Queue = queue.Queue()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        self.client.on_message = lambda _c, _u, message: self.heard.put(json.loads(message.payload))
+        self.client.connect("127.0.0.1", 1883)
+        self.client.subscribe(f"{prefix}/{code}/commands", qos=1)
+        self.client.loop_start()
+
+    def next(self) -> dict:
+        return self.heard.get(timeout=20)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
 
 
 @pytest.fixture
@@ -175,8 +206,9 @@ def wav_seconds(path: Path) -> float:
 
 
 def test_the_voice_reaches_icecast_and_the_stations_relay_it_until_stopped(seeded, site, tokens, icecast, speech,
-                                                                           tmp_path):
+                                                                           tmp_path, mqtt_prefix):
     browser = logged_in(site)
+    mqtt = Subscriber(mqtt_prefix, "HG1-01")
     woken: list = []
     waiting = threading.Thread(target=lambda: woken.extend(poll(site, tokens, "HG1-01", wait=25)))
     waiting.start()  # a station's long poll, waiting before the announcement exists
@@ -200,6 +232,8 @@ def test_the_voice_reaches_icecast_and_the_stations_relay_it_until_stopped(seede
     assert args["url"] == listen_url and args["title"] == "Thông báo khẩn về bão số 3"
     assert args["until"] == row.until.isoformat(timespec="seconds") and args["until"].endswith("+00:00")
     assert row.mount in icecast.mounts()
+    heard = mqtt.next()  # and on MQTT, the same command
+    assert (heard["id"], heard["kind"], heard["args"]) == (woken[0]["id"], "play_stream", args)
 
     # A station's player reads the mount while the speaker talks.
     recording = tmp_path / "heard.wav"
@@ -225,6 +259,8 @@ def test_the_voice_reaches_icecast_and_the_stations_relay_it_until_stopped(seede
     assert (row.state, row.end_reason) == (LiveState.ENDED, LiveEnd.STOPPED)
     stop = poll(site, tokens, "HG1-01")
     assert [(c["kind"], c["args"]["url"]) for c in stop] == [("stop", listen_url)]
+    assert (mqtt.next()["kind"], mqtt.heard.empty()) == ("stop", True)
+    mqtt.close()
     assert poll(site, tokens, "HG1-02") == []
     assert poll(site, tokens, "HG2-01") == []  # another commune: never concerned
     with seeded.extensions["database"].sessions() as session:
