@@ -25,10 +25,49 @@ class DomainError(Exception):
         self.field = field
         self.details = details or {}
 
+    @property
+    def problems(self) -> dict[str | None, Any]:
+        """Each field refused, with its message (one here; several in ``InvalidFields``)."""
+        return {self.field: self.message}
+
 
 class InvalidInput(DomainError):
     status = 422
     code = "invalid"
+
+
+class InvalidFields(InvalidInput):
+    """Several fields refused at once, so that a form or an API client learns of all of them in one answer."""
+
+    def __init__(self, problems: dict[str, Any]):
+        field, message = next(iter(problems.items()))
+        super().__init__(message, field=field)
+        self._problems = dict(problems)
+
+    @property
+    def problems(self) -> dict[str | None, Any]:
+        return dict(self._problems)
+
+
+class Problems:
+    """What is wrong with a request, field by field: checks add to it instead of stopping at the first, and
+    ``raise_any`` refuses the request with every problem found (the first message kept for each field)."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, Any] = {}
+
+    def add(self, field: str, message: Any) -> None:
+        self.found.setdefault(field, message)
+
+    def __contains__(self, field: str) -> bool:
+        return field in self.found
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            (field, message), = self.found.items()
+            raise InvalidInput(message, field=field)
+        if self.found:
+            raise InvalidFields(self.found)
 
 
 class NotFound(DomainError):
@@ -96,7 +135,7 @@ def _http_message(error: HTTPException) -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        errors = {error.field: [str(error.message)]} if error.field else None
+        errors = {field: [str(message)] for field, message in error.problems.items() if field} or None
         return error_response(error.status, error.code, str(error.message), errors=errors, details=error.details,
                               headers=getattr(error, "headers", None))
 

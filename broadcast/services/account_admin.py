@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import Area, Role, User
-from broadcast.errors import Forbidden, InvalidInput, NotFound
+from broadcast.errors import Forbidden, InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
 from broadcast.services import scope, two_factor, users
 from broadcast.services.audit import record
@@ -91,6 +91,14 @@ def _not_self(actor: User, user: User) -> None:
 def create(session: Session, actor: User, *, username: str, role: Role, scope_area: Area | None,
            full_name: str = "") -> Made:
     require_manager(actor)
+    # Both fields wrong: one answer names both (one alone is refused below, as 422 or 409 as before).
+    problems = Problems()
+    if role is not Role.ADMIN and scope_area is None:
+        problems.add("scope", _l("Every role but admin needs a scope area."))
+    if (name_problem := users.username_problem(session, username)) is not None:
+        problems.add("username", name_problem)
+    if len(problems.found) > 1:
+        problems.raise_any()
     _check_assignment(actor, role, scope_area)
     password = temporary_password()
     while len(username.strip()) >= 3 and username.strip().lower() in password:  # the policy would refuse it

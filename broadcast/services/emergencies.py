@@ -42,7 +42,7 @@ from broadcast.db.models import (
     User,
     emergency_areas,
 )
-from broadcast.errors import Conflict, Forbidden, InvalidInput, NotFound
+from broadcast.errors import Conflict, Forbidden, InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
 from broadcast.services import areas as area_service
 from broadcast.services import scope, webhooks
@@ -161,10 +161,10 @@ def _sees(user: User, broadcast: EmergencyBroadcast) -> bool:
 # -- requesting, approving, rejecting -------------------------------------------------------------------------
 
 
-def _areas(session: Session, user: User, codes: list[str]) -> list[Area]:
+def _areas(session: Session, user: User, codes: list[str], problems: Problems) -> list[Area]:
     codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
     if not codes:
-        raise InvalidInput(_l("Choose at least one area to warn."), field="areas")
+        problems.add("areas", _l("Choose at least one area to warn."))
     found, unknown = {}, []
     for code in codes:
         try:
@@ -172,50 +172,55 @@ def _areas(session: Session, user: User, codes: list[str]) -> list[Area]:
         except NotFound:
             unknown.append(code)
     if unknown:
-        raise InvalidInput(_l("Unknown area: %(codes)s.", codes=", ".join(unknown)), field="areas")
+        problems.add("areas", _l("Unknown area: %(codes)s.", codes=", ".join(unknown)))
     for area in found.values():
         scope.require_area(user, area)
     return list(found.values())
 
 
-def _item(session: Session, user: User, item_id: int) -> NewsItem:
+def _item(session: Session, user: User, item_id: int, problems: Problems) -> NewsItem:
     item = session.get(NewsItem, item_id)
     if item is None or (item.owner_area is not None and not scope.covers(user, item.owner_area)
                         and not scope.covers_everything(user)):
         raise NotFound(_l("There is no item %(id)s.", id=item_id))
     if item.item_class is not ItemClass.EMERGENCY:
-        raise InvalidInput(_l("Only an item of the emergency class can be broadcast as an emergency."),
-                           field="item_id")
+        problems.add("item_id", _l("Only an item of the emergency class can be broadcast as an emergency."))
     if item.audio_asset is None:
-        raise InvalidInput(_l("The item has no audio yet: have its text read or upload a recording first."),
-                           field="item_id")
+        problems.add("item_id", _l("The item has no audio yet: have its text read or upload a recording first."))
     return item
 
 
-def check_fields(fields: EmergencyFields, duration_ms: int, now: datetime) -> datetime:
-    """Validate risk level, repeats and expiry (pure); returns the expiry to store."""
+def check_fields(fields: EmergencyFields, duration_ms: int | None, now: datetime,
+                 problems: Problems | None = None) -> datetime:
+    """Validate risk level, repeats and expiry (pure); returns the expiry to store. Given ``problems``, adds to
+    it instead of refusing (the caller refuses with everything found); without a length (no audio yet) the
+    repeats are not judged against it."""
+    found = problems if problems is not None else Problems()
     if fields.risk_level not in RISK_LEVELS:
-        raise InvalidInput(_l("The risk level is a whole number from 1 to 5."), field="risk_level")
+        found.add("risk_level", _l("The risk level is a whole number from 1 to 5."))
     if not 1 <= fields.repeat_count <= MAX_REPEATS:
-        raise InvalidInput(_l("It airs from 1 to %(n)s times.", n=MAX_REPEATS), field="repeat_count")
+        found.add("repeat_count", _l("It airs from 1 to %(n)s times.", n=MAX_REPEATS))
     expires_at = fields.expires_at or now + DEFAULT_LIFETIME
     if expires_at.tzinfo is None:
-        raise InvalidInput(_l("Give the expiry with its time zone."), field="expires_at")
-    if expires_at <= now:
-        raise InvalidInput(_l("The expiry has already passed."), field="expires_at")
-    if expires_at - now > MAX_LIFETIME:
-        raise InvalidInput(_l("An emergency broadcast lasts at most %(h)s hours; issue a new one after.",
-                              h=int(MAX_LIFETIME.total_seconds() // 3600)), field="expires_at")
-    if fields.repeat_count > 1:
+        found.add("expires_at", _l("Give the expiry with its time zone."))
+    elif expires_at <= now:
+        found.add("expires_at", _l("The expiry has already passed."))
+    elif expires_at - now > MAX_LIFETIME:
+        found.add("expires_at", _l("An emergency broadcast lasts at most %(h)s hours; issue a new one after.",
+                                   h=int(MAX_LIFETIME.total_seconds() // 3600)))
+    if 1 < fields.repeat_count <= MAX_REPEATS and duration_ms is not None:
         if fields.repeat_interval_s * 1000 < duration_ms:
-            raise InvalidInput(_l("Between two airings leave at least the item's length (%(length)s).",
-                                  length=formats.spoken_length(duration_ms / 1000)), field="repeat_interval_s")
-        last_start = timedelta(seconds=fields.repeat_interval_s * (fields.repeat_count - 1))
-        if now + last_start + timedelta(milliseconds=duration_ms) > expires_at:
-            raise InvalidInput(_l("The last repeat would end after the expiry: fewer repeats, a shorter gap or "
-                                  "a later expiry."), field="repeat_count")
-    elif fields.repeat_interval_s < 0:
-        raise InvalidInput(_l("The gap between airings cannot be negative."), field="repeat_interval_s")
+            found.add("repeat_interval_s", _l("Between two airings leave at least the item's length (%(length)s).",
+                                              length=formats.spoken_length(duration_ms / 1000)))
+        elif "expires_at" not in found:
+            last_start = timedelta(seconds=fields.repeat_interval_s * (fields.repeat_count - 1))
+            if now + last_start + timedelta(milliseconds=duration_ms) > expires_at:
+                found.add("repeat_count", _l("The last repeat would end after the expiry: fewer repeats, a shorter "
+                                             "gap or a later expiry."))
+    elif fields.repeat_count <= 1 and fields.repeat_interval_s < 0:
+        found.add("repeat_interval_s", _l("The gap between airings cannot be negative."))
+    if problems is None:
+        found.raise_any()
     return expires_at
 
 
@@ -223,9 +228,11 @@ def request(session: Session, user: User, fields: EmergencyFields, *, now: datet
             ) -> tuple[EmergencyBroadcast, Outgoing]:
     """Record a request; with the two-person rule off, an approver's own request is issued at once."""
     scope.require_role(user, Role.EDITOR, Role.APPROVER)
-    item = _item(session, user, fields.item_id)
-    expires_at = check_fields(fields, item.audio_asset.duration_ms, now)
-    areas = _areas(session, user, fields.area_codes)
+    problems = Problems()
+    item = _item(session, user, fields.item_id, problems)
+    expires_at = check_fields(fields, item.audio_asset.duration_ms if item.audio_asset else None, now, problems)
+    areas = _areas(session, user, fields.area_codes, problems)
+    problems.raise_any()
     broadcast = EmergencyBroadcast(item=item, areas=areas, risk_level=fields.risk_level,
                                    repeat_count=fields.repeat_count,
                                    repeat_interval_s=fields.repeat_interval_s if fields.repeat_count > 1 else 0,

@@ -23,7 +23,7 @@ from broadcast.db.models import (
     Structure,
     User,
 )
-from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.errors import Conflict, InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
 from broadcast.services import items, scope, slots, webhooks
 from broadcast.services.audit import record
@@ -85,26 +85,41 @@ def airtime_ms(item: NewsItem, repeat_count: int, repeat_gap_s: int, gap_ms: int
     return repeat_count * length + (repeat_count - 1) * max(gap_ms, repeat_gap_s * 1000)
 
 
-def _check(spec: PlacementSpec, today: date, *, started: bool = False) -> None:
-    if spec.date_from < today and not started:
-        raise InvalidInput(_l("A placement cannot start in the past (%(day)s).", day=formats.day(spec.date_from)),
-                           field="date_from")
-    if spec.date_until < spec.date_from:
-        raise InvalidInput(_l("The placement cannot end before it starts."), field="date_until")
-    if (spec.date_until - spec.date_from) > timedelta(days=MAX_DAYS):
-        raise InvalidInput(_l("A placement spans at most a year."), field="date_until")
+def field_problems(spec: PlacementSpec, today: date, *, started: bool = False) -> Problems:
+    """Every field of the placement that is wrong on its own (all of them, for one answer). A field left
+    empty (``None``, from a form that could not read it) is not judged here."""
+    problems = Problems()
+    if spec.date_from is not None and spec.date_from < today and not started:
+        problems.add("date_from", _l("A placement cannot start in the past (%(day)s).",
+                                     day=formats.day(spec.date_from)))
+    if spec.date_from is not None and spec.date_until is not None:
+        if spec.date_until < spec.date_from:
+            problems.add("date_until", _l("The placement cannot end before it starts."))
+        if (spec.date_until - spec.date_from) > timedelta(days=MAX_DAYS):
+            problems.add("date_until", _l("A placement spans at most a year."))
     if spec.weekdays is not None:
         unknown = [d for d in spec.weekdays if d not in WEEKDAYS]
         if unknown or not spec.weekdays:
-            raise InvalidInput(_l("Weekdays are written MO, TU, WE, TH, FR, SA, SU."), field="weekdays")
-    if not 1 <= spec.repeat_count <= 10:
-        raise InvalidInput(_l("An item airs 1 to 10 times in one session."), field="repeat_count")
-    if not 0 <= spec.repeat_gap_s <= 3 * 3600:
-        raise InvalidInput(_l("The gap between repeats is 0 to 3 hours."), field="repeat_gap_s")
+            problems.add("weekdays", _l("Weekdays are written MO, TU, WE, TH, FR, SA, SU."))
+    if spec.repeat_count is not None and not 1 <= spec.repeat_count <= 10:
+        problems.add("repeat_count", _l("An item airs 1 to 10 times in one session."))
+    if spec.repeat_gap_s is not None and not 0 <= spec.repeat_gap_s <= 3 * 3600:
+        problems.add("repeat_gap_s", _l("The gap between repeats is 0 to 3 hours."))
     if spec.position is not None and not 1 <= spec.position <= 100:
-        raise InvalidInput(_l("A fixed position is 1 to 100."), field="position")
+        problems.add("position", _l("A fixed position is 1 to 100."))
     if not spec.targets:
-        raise InvalidInput(_l("Choose at least one area or station to air the item in."), field="targets")
+        problems.add("targets", _l("Choose at least one area or station to air the item in."))
+    return problems
+
+
+def _fits(problems: Problems, item: NewsItem, spec: PlacementSpec, slot: Slot, field: str) -> None:
+    """Whether the item, repeated as asked, can fit in the slot at all (judged only on valid repeats)."""
+    if "repeat_count" in problems or "repeat_gap_s" in problems:
+        return
+    needed = airtime_ms(item, spec.repeat_count, spec.repeat_gap_s, slot.gap_ms)
+    if needed > _slot_length_ms(slot):
+        problems.add(field, _l("The item needs %(need)s but the slot lasts %(have)s: it can never fit.",
+                               need=formats.spoken_length(needed / 1000), have=formats.spoken_length(slot.duration_s)))
 
 
 def create_placement(session: Session, user: User, spec: PlacementSpec, *, today: date, commit: bool = True
@@ -115,7 +130,7 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
     schedule (see ``broadcast.services.placing``) and roll it back.
     """
     scope.require_role(user, Role.EDITOR, Role.OPERATOR)
-    _check(spec, today)
+    problems = field_problems(spec, today)
     item = items.get_item(session, user, spec.item_id)
     if item.status in (ItemStatus.ARCHIVED, ItemStatus.REJECTED):
         raise Conflict(_l("A %(status)s item cannot be placed.", status=items.STATUS_LABELS[item.status]),
@@ -128,15 +143,12 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
         applies = (target.station is not None and target.station.id == slot.station_id) if slot.station_id else \
             target.path.startswith(slot_area.path)
         if not applies:
-            raise InvalidInput(_l("The slot %(slot)s does not air in %(target)s.", slot=slot.name,
-                                  target=target.label), field="targets")
+            problems.add("targets", _l("The slot %(slot)s does not air in %(target)s.", slot=slot.name,
+                                       target=target.label))
         if target.area is not None and target.area.level is Level.DISTRICT and user.role is Role.OPERATOR:
-            raise InvalidInput(_l("A commune operator places items in their own commune."), field="targets")
-    needed = airtime_ms(item, spec.repeat_count, spec.repeat_gap_s, slot.gap_ms)
-    if needed > _slot_length_ms(slot):
-        raise InvalidInput(_l("The item needs %(need)s but the slot lasts %(have)s: it can never fit.",
-                              need=formats.spoken_length(needed / 1000),
-                              have=formats.spoken_length(slot.duration_s)), field="item_id")
+            problems.add("targets", _l("A commune operator places items in their own commune."))
+    _fits(problems, item, spec, slot, "item_id")
+    problems.raise_any()
     placement = Placement(item=item, slot=slot, date_from=spec.date_from, date_until=spec.date_until,
                           weekdays=",".join(spec.weekdays) if spec.weekdays else None,
                           repeat_count=spec.repeat_count, repeat_gap_s=spec.repeat_gap_s, position=spec.position,
@@ -181,15 +193,12 @@ def update_placement(session: Session, user: User, placement: Placement, changes
     started = placement.date_from < today
     if started and spec.date_from != placement.date_from:
         raise InvalidInput(_l("The placement has begun airing: its first day cannot change."), field="date_from")
-    _check(spec, today, started=started)
+    problems = field_problems(spec, today, started=started)
     if spec.date_until < today:
-        raise InvalidInput(_l("A placement cannot end in the past (%(day)s).", day=formats.day(spec.date_until)),
-                           field="date_until")
-    needed = airtime_ms(placement.item, spec.repeat_count, spec.repeat_gap_s, placement.slot.gap_ms)
-    if needed > _slot_length_ms(placement.slot):
-        raise InvalidInput(_l("The item needs %(need)s but the slot lasts %(have)s: it can never fit.",
-                              need=formats.spoken_length(needed / 1000),
-                              have=formats.spoken_length(placement.slot.duration_s)), field="repeat_count")
+        problems.add("date_until", _l("A placement cannot end in the past (%(day)s).",
+                                      day=formats.day(spec.date_until)))
+    _fits(problems, placement.item, spec, placement.slot, "repeat_count")
+    problems.raise_any()
     placement.date_from, placement.date_until = spec.date_from, spec.date_until
     placement.weekdays = ",".join(spec.weekdays) if spec.weekdays else None
     placement.repeat_count, placement.repeat_gap_s = spec.repeat_count, spec.repeat_gap_s

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from broadcast.db.models import Area, Level, OverflowPolicy, Role, Slot, Station, User
-from broadcast.errors import InvalidInput, NotFound
+from broadcast.errors import InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
 from broadcast.services import scope
 from broadcast.services.audit import record
@@ -51,15 +51,21 @@ def check_rrule(rule: str) -> str:
 
 
 def _check(spec: SlotSpec) -> None:
+    """Refuse a slot with every field that is wrong, not only the first."""
+    problems = Problems()
     if not spec.name or not spec.name.strip():
-        raise InvalidInput(_l("Give the slot a name, e.g. Morning session."), field="name")
+        problems.add("name", _l("Give the slot a name, e.g. Morning session."))
     if not MIN_SLOT_S <= spec.duration_s <= MAX_SLOT_S:
-        raise InvalidInput(_l("A slot lasts between 1 minute and 6 hours."), field="duration_s")
+        problems.add("duration_s", _l("A slot lasts between 1 minute and 6 hours."))
     if spec.valid_until is not None and spec.valid_until < spec.valid_from:
-        raise InvalidInput(_l("The slot cannot end before it starts."), field="valid_until")
+        problems.add("valid_until", _l("The slot cannot end before it starts."))
     if not 0 <= spec.gap_ms <= 60_000:
-        raise InvalidInput(_l("The gap between items is 0 to 60 seconds."), field="gap_ms")
-    spec.rrule = check_rrule(spec.rrule)
+        problems.add("gap_ms", _l("The gap between items is 0 to 60 seconds."))
+    try:
+        spec.rrule = check_rrule(spec.rrule)
+    except InvalidInput as error:
+        problems.add("rrule", error.message)
+    problems.raise_any()
 
 
 def _require_planner(user: User, area: Area) -> None:

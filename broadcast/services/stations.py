@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from broadcast.db.models import Area, Level, Role, Station, StationStatus, User, utcnow
-from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.errors import Conflict, InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
 from broadcast.security import new_token, token_digest
 from broadcast.services import scope
@@ -39,24 +39,26 @@ class StationSpec:
 
 
 def _check(spec: StationSpec) -> None:
+    """Refuse a station with every field that is wrong, not only the first."""
+    problems = Problems()
     if not CODE_PATTERN.match(spec.code):
-        raise InvalidInput(_l("A station code is 2 to 40 letters, digits, dots, dashes or underscores."),
-                           field="code")
+        problems.add("code", _l("A station code is 2 to 40 letters, digits, dots, dashes or underscores."))
     if spec.commune.level is not Level.COMMUNE:
-        raise InvalidInput(_l("A station belongs to a commune; %(name)s is a %(level)s.", name=spec.commune.name,
-                              level=spec.commune.level.value), field="commune")
+        problems.add("commune", _l("A station belongs to a commune; %(name)s is a %(level)s.",
+                                   name=spec.commune.name, level=spec.commune.level.value))
     if (spec.lat is None) != (spec.lon is None):
-        raise InvalidInput(_l("Give both latitude and longitude, or neither."), field="lat")
-    if spec.lat is not None and not (-90 <= spec.lat <= 90 and -180 <= spec.lon <= 180):
-        raise InvalidInput(_l("Latitude must lie within -90..90 and longitude within -180..180."), field="lat")
+        problems.add("lat", _l("Give both latitude and longitude, or neither."))
+    elif spec.lat is not None and not (-90 <= spec.lat <= 90 and -180 <= spec.lon <= 180):
+        problems.add("lat", _l("Latitude must lie within -90..90 and longitude within -180..180."))
     if not (spec.http_pull or spec.sftp_push):
-        raise InvalidInput(_l("Choose at least one delivery mode (http-pull, sftp-push)."), field="delivery_modes")
+        problems.add("delivery_modes", _l("Choose at least one delivery mode (http-pull, sftp-push)."))
     if spec.sftp_push and not (spec.ssh_host and spec.ssh_user and spec.ssh_remote_dir):
-        raise InvalidInput(_l("SFTP push needs the SSH host, user and remote directory."), field="ssh_host")
+        problems.add("ssh_host", _l("SFTP push needs the SSH host, user and remote directory."))
     if not 1 <= spec.ssh_port <= 65535:
-        raise InvalidInput(_l("The SSH port must lie within 1..65535."), field="ssh_port")
+        problems.add("ssh_port", _l("The SSH port must lie within 1..65535."))
     if spec.ssh_host_key and not re.match(r"^(ssh-|ecdsa-)\S+ [A-Za-z0-9+/=]+$", spec.ssh_host_key.strip()):
-        raise InvalidInput(_l("The host key must look like 'ssh-ed25519 AAAA...'."), field="ssh_host_key")
+        problems.add("ssh_host_key", _l("The host key must look like 'ssh-ed25519 AAAA...'."))
+    problems.raise_any()
 
 
 def add_station(session: Session, spec: StationSpec, *, actor: User | str = "cli") -> Station:

@@ -27,6 +27,16 @@ def parse_role(value: str) -> Role:
                            field="role") from None
 
 
+def username_problem(session: Session, username: str):
+    """Why this username cannot be given to a new account (malformed, or taken), or None."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+        return _l("A username is 1 to 64 characters without spaces.")
+    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        return _l("The username %(name)s is already taken.", name=username)
+    return None
+
+
 def create_user(session: Session, *, username: str, password: str, role: Role, scope_area: Area | None,
                 full_name: str = "", actor: User | str = "cli", must_change_password: bool = False) -> User:
     username = username.strip()

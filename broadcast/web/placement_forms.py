@@ -6,9 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from broadcast.errors import DomainError
+from broadcast.errors import DomainError, Problems
 from broadcast.i18n import _, _l
 from broadcast.services import placements
+from broadcast.web.form_errors import show_problems
 from broadcast.web.item_forms import DayField
 
 WEEKDAY_LABELS = dict(zip(placements.WEEKDAYS, (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"),
@@ -84,11 +85,6 @@ class PlaceForm(FlaskForm):
             repeat_count=self.repeat_count.data, repeat_gap_s=self.repeat_gap_s.data, position=self.position.data,
             priority=self.priority.data)
 
-    def show_error(self, error: DomainError, *, default_field: str | None = None) -> None:
-        """Put a service's refusal next to the field it is about, else ``default_field``, else above the form."""
-        name = FIELD_OF_ERROR.get(error.field or "", error.field) or default_field
-        field = self._fields.get(name) if name else None
-        if field is not None:
-            field.errors = [*field.errors, str(error.message)]
-        else:
-            self.form_errors.append(str(error.message))
+    def show_error(self, error: DomainError | Problems, *, default_field: str | None = None) -> None:
+        """Put a service's refusal next to the fields it is about, else ``default_field``, else above the form."""
+        show_problems(self, error, field_of=FIELD_OF_ERROR, default=default_field)

@@ -25,11 +25,12 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from broadcast.db.models import EmergencyBroadcast, EmergencyState, ItemClass, NewsItem, Role, User
-from broadcast.errors import DomainError
+from broadcast.errors import DomainError, Problems
 from broadcast.i18n import _, _l
 from broadcast.services import areas, emergencies, emergency_delivery, emergency_notice, scope, target_tree
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
+from broadcast.web.form_errors import show_problems
 from broadcast.web.helpers import person_name
 from broadcast.web.placement_forms import ListField
 from broadcast.web.time import utc_now
@@ -54,6 +55,10 @@ class RequestForm(FlaskForm):
         Optional(), NumberRange(0, 24 * 60, message=_l("From 0 to 1440 minutes."))])
     expires_at = DateTimeLocalField(_l("Valid until (local time)"), format="%Y-%m-%dT%H:%M",
                                     validators=[Optional()])
+
+
+# The service's names of the request's fields, on this form.
+REQUEST_FIELDS = {"areas": "targets", "repeat_interval_s": "repeat_interval_min"}
 
 
 class ReasonForm(FlaskForm):
@@ -107,22 +112,25 @@ def request_emergency():
         for field in form:
             field.errors = []
         return _list_page(user, form, expand=(expand,))
-    if form.validate_on_submit():
-        expires_at = form.expires_at.data.replace(tzinfo=settings().zone) if form.expires_at.data else None
-        repeat = form.repeat_count.data
-        fields = emergencies.EmergencyFields(
-            item_id=form.item_id.data, area_codes=form.targets.data, risk_level=form.risk_level.data,
-            repeat_count=repeat, repeat_interval_s=(form.repeat_interval_min.data or 0) * 60 if repeat > 1 else 0,
-            expires_at=expires_at)
+    valid = form.validate_on_submit()
+    expires_at = form.expires_at.data.replace(tzinfo=settings().zone) if form.expires_at.data else None
+    repeat = form.repeat_count.data if isinstance(form.repeat_count.data, int) else 1
+    fields = emergencies.EmergencyFields(
+        item_id=form.item_id.data, area_codes=form.targets.data or [], risk_level=form.risk_level.data or 3,
+        repeat_count=repeat, repeat_interval_s=(form.repeat_interval_min.data or 0) * 60 if repeat > 1 else 0,
+        expires_at=expires_at)
+    if not valid:
+        # What the service would also refuse in the readable fields (the expiry), so one answer says it all.
+        found = Problems()
+        emergencies.check_fields(fields, None, utc_now(), found)
+        show_problems(form, found, field_of=REQUEST_FIELDS)
+    else:
         try:
             broadcast, outgoing = emergencies.request(db(), user, fields, now=utc_now(),
                                                       two_person=settings().emergency_two_person)
         except DomainError as error:
             db().rollback()
-            field = {"item_id": form.item_id, "areas": form.targets, "risk_level": form.risk_level,
-                     "repeat_count": form.repeat_count, "repeat_interval_s": form.repeat_interval_min,
-                     "expires_at": form.expires_at}.get(error.field or "", form.item_id)
-            field.errors = [*field.errors, str(error.message)]
+            show_problems(form, error, field_of=REQUEST_FIELDS, default="item_id")
         else:
             emergency_delivery.dispatch(settings(), outgoing)
             if broadcast.state is EmergencyState.PENDING:

@@ -60,6 +60,8 @@ def place_item(item_id: int):
     if expand is not None:  # "show" pressed without JavaScript: the same form, with that area unfolded
         return _page(user, item, form, choices, expand=(expand,))
     if not form.validate():
+        # What the service would also refuse in the fields that were readable, so that one answer says it all.
+        form.show_error(placements.field_problems(form.spec(item.id), today))
         return _page(user, item, form, choices), 400
     try:
         answer = placing.place(db(), settings(), user, form.spec(item.id), today=today, now=utc_now())

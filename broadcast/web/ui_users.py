@@ -19,6 +19,7 @@ from broadcast.i18n import _, _l
 from broadcast.services import account_admin, areas, scope
 from broadcast.web.auth import role_required, signed_in_user
 from broadcast.web.context import db
+from broadcast.web.form_errors import show_problems
 from broadcast.web.helpers import role_label
 
 bp = Blueprint("users_ui", __name__)
@@ -57,8 +58,7 @@ def _area(code: str):
 
 
 def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, {"scope_area": "scope"}.get(error.field or "", error.field or ""), None) or form.role
-    field.errors = [*field.errors, str(error.message)]
+    show_problems(form, error, field_of={"scope_area": "scope"}, default="role")
 
 
 def _list(form, status: int = 200):
