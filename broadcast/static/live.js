@@ -122,7 +122,8 @@
     say(message);
     setBusy(false);
     startButton.disabled = false;
-    if (status) { status.now(); setTimeout(function () { status.stop(); }, 6 * REFRESH_MS); }
+    var last = status;  // a new announcement may have its own refresher by the time this one's ends
+    if (last) { last.now(); setTimeout(function () { last.stop(); }, 6 * REFRESH_MS); }
   }
 
   function openSocket() {
@@ -153,6 +154,11 @@
     };
     socket.onclose = function () { finish(form.dataset.lost); };
   }
+
+  // Leaving the page ends the announcement: the browser asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (live && !ended) { event.preventDefault(); event.returnValue = ""; }
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -136,7 +136,10 @@ def slices(data: bytes) -> list[bytes]:
 
 def send_paced(ws, parts: list[bytes]) -> None:
     for part in parts:
-        ws.send(part)
+        try:
+            ws.send(part)
+        except simple_websocket.ConnectionClosed:
+            return  # ended by the server meanwhile
         time.sleep(1 / SLICES_PER_SECOND)
 
 
@@ -338,3 +341,22 @@ def test_a_socket_from_another_site_or_of_another_persons_announcement_is_refuse
     theirs = socket_for(other, site, live["audio"])
     assert messages_until(theirs, "refused")[-1] == {"state": "refused"}
     assert live_row(seeded).state is LiveState.STARTING
+
+
+def test_stopped_from_another_page_the_speakers_relay_ends_too(seeded, site, icecast, speech):
+    """Stop pressed on the announcement's own page (any worker, another person): the loop feeding the mount
+    notices, ends ffmpeg and tells the speaker's page."""
+    browser = logged_in(site)
+    live = open_announcement(browser, site).json()
+    ws = socket_for(browser, site, live["audio"])
+    sender = threading.Thread(target=send_paced, args=(ws, slices(speech)))
+    sender.start()
+    messages_until(ws, "on_air")
+    approver = logged_in(site, "pheduyet")
+    token = csrf_from(approver.get(f"{site}{live['page']}", timeout=10).text)
+    assert approver.post(f"{site}{live['stop']}", data={"csrf_token": token}, timeout=10).ok
+    assert messages_until(ws, "ended")[-1] == {"state": "ended", "reason": "stopped"}
+    sender.join()
+    assert eventually(lambda: not ffmpeg_children()), ffmpeg_children()
+    row = live_row(seeded)
+    assert (row.state, row.end_reason) == (LiveState.ENDED, LiveEnd.STOPPED)
