@@ -27,18 +27,23 @@ MANAGERS = (Role.EDITOR,)  # and admins
 NO_AREA = ""
 
 
+# The area is picked from every commune of the province: a search box narrows the list (searchable_select.js).
+AREA_SEARCH = {"data-searchable": True, "data-search-label": _l("Search the areas (tone marks optional)"),
+               "data-search-count": _l("Found: {n}"), "data-search-none": _l("No area matches.")}
+
+
 class AccountForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(message=_l("Enter a username.")), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"))
-    scope = SelectField(_l("Area"))
+    scope = SelectField(_l("Area"), render_kw=AREA_SEARCH)
 
 
 class ChangeForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"))
-    scope = SelectField(_l("Area"))
+    scope = SelectField(_l("Area"), render_kw=AREA_SEARCH)
 
 
 def _choices(form, actor: User) -> None:
