@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast.config import Settings
-from broadcast.db.models import Area, Level, NewsItem, Role, Slot, Station, Structure, User
+from broadcast.db.models import Area, Level, NewsItem, Placement, Role, Slot, Station, Structure, User
 from broadcast.errors import Conflict
 from broadcast.i18n import _
 from broadcast.services import areas, items, placements, scheduling, slots, stations, users
 
 DEMO_TITLE = "Bản tin mẫu: phòng chống lũ quét"
+DEMO_LIVE_SLOT = "Phát thử"  # the short session each start of scripts/run moves to a minute from now
 DEMO_PASSWORD = "truyenthanh-2026"  # noqa: S105 - printed by scripts/run; demo accounts only
 
 PROVINCES = (("Hà Giang", Structure.LEGACY), ("Tuyên Quang", Structure.CURRENT))
@@ -96,23 +97,38 @@ def _schedule(session: Session, province: Area, today: date) -> Iterator[str]:
 
 def live_session(session: Session, settings: Settings, *, now: datetime, lead_s: int = 45) -> str:
     """A five-minute province session starting ``lead_s`` seconds from now with the demo bulletin, so that the
-    demo agents air it and report it within a minute of start-up. Returns what was done, for the console."""
+    demo agents air it and report it within a minute of start-up. Returns what was done, for the console.
+
+    Each start of scripts/run moves the one demo session (DEMO_LIVE_SLOT) to the new time, rather than adding
+    another: restarting the service many times leaves one such session and one placement of it."""
     local = (now + timedelta(seconds=lead_s)).astimezone(settings.zone).replace(microsecond=0, tzinfo=None)
     editor = users.get_user(session, "bientap")
     province = areas.find_area(session, TUYEN_QUANG, structure=Structure.CURRENT)
     item = session.scalar(select(NewsItem).where(NewsItem.title == DEMO_TITLE))
     if item is None:
         return _("No demo bulletin: run the demo seed first.")
-    spec = slots.SlotSpec(name=f"Phát thử {local:%H:%M:%S}", start_time=local.time(), duration_s=300,
-                          valid_from=local.date(), valid_until=local.date())
+
+    def check(s: Session, made: Slot) -> None:
+        scheduling.check_overlaps(s, made, settings, today=local.date())
+
+    slot = session.scalar(select(Slot).where(Slot.area_id == province.id, Slot.name == DEMO_LIVE_SLOT))
     try:
-        slot = slots.create_slot(session, editor, spec, area=province, check_overlaps=lambda s, made: (
-            scheduling.check_overlaps(s, made, settings, today=local.date())))
+        if slot is None:
+            spec = slots.SlotSpec(name=DEMO_LIVE_SLOT, start_time=local.time(), duration_s=300,
+                                  valid_from=local.date(), valid_until=local.date())
+            slot = slots.create_slot(session, editor, spec, area=province, check_overlaps=check)
+        else:
+            slot.valid_from = local.date()  # its one day moves with it (update_slot keeps the first day)
+            slots.update_slot(session, editor, slot, {"start_time": local.time(), "valid_until": local.date()},
+                              check_overlaps=check)
     except Conflict:
         session.rollback()  # a demo session is on air: the bulletin airs at the start of the next one
         return _("A session is on air now; the demo bulletin airs in the next one.")
+    affected = scheduling.slot_stations(session, slot)
+    for earlier in list(session.scalars(select(Placement).where(Placement.slot_id == slot.id))):  # an earlier start's
+        placements.delete_placement(session, editor, earlier)
     placement = placements.create_placement(session, editor, placements.PlacementSpec(
         item_id=item.id, slot_id=slot.id, targets=[province.code], date_from=local.date(),
         date_until=local.date()), today=local.date())
-    scheduling.after_change(session, settings, scheduling.placement_stations(session, placement), now=now)
+    scheduling.after_change(session, settings, affected | scheduling.placement_stations(session, placement), now=now)
     return _("A demo session starts at %(time)s.", time=f"{local:%H:%M:%S}")

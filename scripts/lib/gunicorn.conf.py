@@ -10,6 +10,7 @@ are imported only in the workers, after gevent has patched the standard library 
 """
 
 import gc
+import logging
 import resource
 
 import gevent
@@ -51,6 +52,9 @@ def post_worker_init(worker):
     thousands of agents waiting, and paused the worker for 100 ms or more each time. So what the worker
     loaded is frozen (never walked again), the young generations are collected as usual, and the full pass
     runs once a minute."""
+    # The service's own log lines with their level, as the scheduler writes them (scripts/run shows the terminal
+    # the warnings and errors of web.log by that level); without this only warnings came out, without a level.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()

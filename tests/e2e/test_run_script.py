@@ -1,5 +1,8 @@
 """scripts/run end to end: it sets up, seeds the demo, serves, stops cleanly with its scheduler, and keeps the data.
 
+It ends its start-up output with the logins and the address, logs each process to a file under instance/logs
+(the terminal showing only warnings and errors), and a second start adds no second copy of the demo.
+
 The real script runs in its own process group on a free loopback port with a temporary instance folder;
 every process it starts is stopped before the test ends, also when an assertion fails.
 """
@@ -8,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -46,6 +51,38 @@ def _env(instance: Path, port: int | None = None) -> dict[str, str]:
     if port is not None:
         env["PORT"] = str(port)
     return env
+
+
+def _wait_for_banner(service: Service) -> list[str]:
+    """The terminal's lines once the closing address line is out (the script prints it after the service answers
+    and the demo session is set)."""
+    last = f"Mở / open: {service.base}/"
+    deadline = time.monotonic() + START_LIMIT_S
+    while time.monotonic() < deadline:
+        lines = service.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        if any(line.strip() == last for line in lines):
+            return lines
+        if service.proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    pytest.fail(f"scripts/run printed no closing line {last!r}:\n{_tail(service.log)}")
+
+
+WARNING_LINE = re.compile(r"(^|[^A-Za-z])(WARNING|ERROR|CRITICAL|Traceback)([^A-Za-z]|$)|^==> ")
+
+
+def _assert_address_comes_last(lines: list[str], base: str) -> None:
+    """After the closing address line the terminal shows nothing but warnings and errors of the processes."""
+    end = max(i for i, line in enumerate(lines) if line.strip() == f"Mở / open: {base}/")
+    after = [line for line in lines[end + 1:] if line.strip()]
+    assert all(WARNING_LINE.search(line) for line in after), after
+
+
+def _demo_counts(instance: Path) -> tuple[int, int, int]:
+    """Slots, bulletins and placements in the instance's database (read while the service is stopped)."""
+    with sqlite3.connect(instance / "broadcast.db") as db:
+        return tuple(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+                     for table in ("slots", "news_items", "placements"))
 
 
 def _tail(log: Path, lines: int = 60) -> str:
@@ -213,7 +250,7 @@ def _wait_for_demo_airing(opener, service: Service, limit_s: float) -> dict[str,
         if len(played) == 2:
             return played
         time.sleep(2)
-    logs = "\n".join(_tail(path, 20) for path in sorted(service.log.parent.glob("**/agent.log")))
+    logs = "\n".join(_tail(path, 20) for path in sorted(service.log.parent.glob("**/logs/*.log")))
     pytest.fail(f"the demo stations reported no airing within {limit_s} s (got {sorted(played)}):\n"
                 f"{_tail(service.log)}\n{logs}")
 
@@ -228,10 +265,11 @@ def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
         assert health["status"] == "ok"
         assert health["database"] == "ok"
 
-        banner = service.log.read_text(encoding="utf-8", errors="replace")
-        assert f"http://127.0.0.1:{service.port}/" in banner
+        lines = _wait_for_banner(service)
+        banner = "\n".join(lines)
+        _assert_address_comes_last(lines, service.base)
         for username in ("admin", "bientap", "pheduyet", "vanhanh"):
-            assert username in banner, f"the banner does not list the demo login {username}"
+            assert re.search(rf"^ +{username} ", banner, re.MULTILINE), f"no demo login {username} in:\n{banner}"
         assert PASSWORD in banner
         # The background scheduler runs in the script's group, next to gunicorn.
         members = _group_members(service.pgid)
@@ -263,7 +301,17 @@ def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
         assert members.count("stations.agent") == 2, members
         assert set(played) == {"HG1-01", "HG1-02"}, played
 
+        # Each process logs to its file; the terminal has none of their ordinary lines (the requests above).
+        logs = instance / "logs"
+        web = (logs / "web.log").read_text(encoding="utf-8")
+        assert "GET /api/v1/health" in web and "POST /login" in web
+        assert (logs / "scheduler.log").stat().st_size > 0
+        assert all((logs / f"agent-{code}.log").stat().st_size > 0 for code in ("HG1-01", "HG1-02"))
+        terminal = service.log.read_text(encoding="utf-8", errors="replace")
+        assert "GET /api/v1/health" not in terminal and "POST /login" not in terminal
+
         service.stop()
+    first_counts = _demo_counts(instance)
 
     assert (instance / "broadcast.db").is_file()
     # Something made while the service is down must still be there after the next start.
@@ -274,6 +322,7 @@ def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
     # Second start on the same instance folder: the data, and the session key, are kept.
     with run_script(tmp_path, instance, "second") as service:
         service.wait_until_healthy()
+        _assert_address_comes_last(_wait_for_banner(service), service.base)
 
         # The session cookie from the first run still opens the dashboard: same secret key, same accounts.
         path, page = _get(_opener(jar), f"{service.base}/")
@@ -294,3 +343,5 @@ def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
         assert {line.split("\t")[0] for line in lines} == STATIONS
 
         service.stop(script_only=True)
+    # The second start moved the demo session instead of adding one: as many slots, bulletins and placements.
+    assert _demo_counts(instance) == first_counts
