@@ -78,7 +78,7 @@ def library_page():
         "media/library.html", entries=found[:PAGE_SIZE], page=page, more=len(found) > PAGE_SIZE,
         page_url=page_url, text=text, language=language, kind=kind, filtered=any(query.values()),
         may_upload=may_upload, slots=media_library.fillable_slots(db(), user, today=local_today()),
-        accept=UPLOAD_ACCEPT, max_bytes=audio().max_upload_bytes, form=request.args)
+        accept=UPLOAD_ACCEPT, max_bytes=audio().max_upload_bytes)
 
 
 @bp.route("/media/clips", methods=["POST"])
