@@ -29,7 +29,7 @@ from broadcast.db.models import (
 )
 from broadcast.errors import Conflict, InvalidInput, NotFound
 from broadcast.i18n import _l
-from broadcast.services import lexicon, scope, webhooks
+from broadcast.services import lexicon, relays, scope, webhooks
 from broadcast.services.audit import record
 
 LANGUAGES = {"vi": "Tiếng Việt", "hmn": "Tiếng Mông", "tay": "Tiếng Tày", "dao": "Tiếng Dao", "nut": "Tiếng Nùng"}
@@ -59,6 +59,8 @@ class ItemFields:
     voice: str | None = None
     speaking_rate: str | None = None
     content_source: ContentSource | None = None
+    stream_url: str | None = None  # a relay's stream (content source "stream")
+    stream_duration_s: int | None = None  # and its window
 
     def given(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
@@ -83,6 +85,9 @@ def _check(item: NewsItem) -> None:
                                   language=LANGUAGES[item.language]), field="content_source")
         if not (item.body or "").strip():
             raise InvalidInput(_l("Write the text to be read."), field="body")
+    if item.content_source is ContentSource.STREAM:
+        item.stream_url = relays.check_stream_url(item.stream_url)
+        item.stream_duration_s = relays.check_window(item.stream_duration_s)
     if item.valid_from and item.valid_until and item.valid_until < item.valid_from:
         raise InvalidInput(_l("The item cannot stop being valid before it starts."), field="valid_until")
     try:
@@ -107,6 +112,8 @@ def reading_with_estimate(session: Session, text: str, rate: str = "+0%", engine
 def _refresh_estimate(session: Session, item: NewsItem, engine: str) -> None:
     if item.content_source is ContentSource.SPEECH:
         item.estimated_duration_ms = estimate_duration_ms(reading_of(session, item.body), item.speaking_rate, engine)
+    elif item.content_source is ContentSource.STREAM:  # a relay lasts its window, exactly
+        item.estimated_duration_ms = item.stream_duration_s * 1000
     else:
         item.estimated_duration_ms = None
 
@@ -233,6 +240,8 @@ def archive(session: Session, user: User, item: NewsItem) -> NewsItem:
 def request_render(session: Session, user: User, item: NewsItem) -> NewsItem:
     """Queue a speech item for rendering now (e.g. so the editor can listen before submitting)."""
     require_author(user, item)
+    if item.content_source is ContentSource.STREAM:
+        raise Conflict(_l("A relay has no audio to make: stations play its stream."))
     if item.content_source is not ContentSource.SPEECH:
         raise Conflict(_l("Only items read by a voice are rendered; this one is a recording."))
     if item.render_state is not RenderState.READY:

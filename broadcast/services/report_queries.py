@@ -46,7 +46,8 @@ from broadcast.db.models import (
 )
 from broadcast.db.types import UTCDateTime
 
-BULLETIN_KINDS = ("item", "emergency")  # as-run kinds of planned items (an emergency item reports "emergency")
+# As-run kinds of planned items (an emergency item reports "emergency", a relay "stream").
+BULLETIN_KINDS = ("item", "emergency", "stream")
 PLAY_NOW_KIND = "command"  # what the agent reports for a file an operator's "play now" brought
 
 

@@ -28,6 +28,7 @@ from broadcast.db.models import (
 )
 
 RECORDING = ContentSource.RECORDING.value
+STREAM = ContentSource.STREAM.value
 _CHUNK = 15_000  # ids in one IN (...) filter: SQLite 3.32+ allows 32,766 bound parameters, PostgreSQL 65,535
 WEEKDAY_INDEX = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 
@@ -65,7 +66,8 @@ _PLACEMENT_COLUMNS = (
     # The enums as their plain values: converting 100,000 of them to members and back costs more than the rest.
     Placement.placed_by_area_id, NewsItem.title, type_coerce(NewsItem.item_class, String).label("item_class"),
     NewsItem.estimated_duration_ms, type_coerce(NewsItem.content_source, String).label("content_source"),
-    AudioAsset.sha256, AudioAsset.size_bytes, AudioAsset.duration_ms,
+    AudioAsset.sha256, AudioAsset.size_bytes, AudioAsset.duration_ms, NewsItem.stream_url,
+    NewsItem.stream_duration_s,
     PlacementTarget.area_id.label("target_area_id"), PlacementTarget.station_id.label("target_station_id"),
 )
 
@@ -169,12 +171,16 @@ def load_inputs(session: Session, stations: list[Station], day_from: date, day_t
         rule = rules.get(placement_id)
         if rule is None:
             audio = None
-            if sha256 is not None:
+            if source == STREAM:  # a live relay: its stream for its window, in place of a file
+                if row[18] is None or not row[19]:
+                    continue
+                audio = schedules.StreamRef(row[18], row[19] * 1000)
+            elif sha256 is not None:
                 audio = files.get(row[15:18])
                 if audio is None:
                     audio = files[row[15:18]] = schedules.AudioRef(*row[15:18])
             rule = rules[placement_id] = placement_rule(row, levels.get(placed_by_area, 0), audio)
-        target_area, target_station = row[18], row[19]
+        target_area, target_station = row[20], row[21]
         if target_station is not None:
             inputs.placements_by_station[target_station].append(rule)
         else:

@@ -41,6 +41,7 @@ class RenderState(enum.StrEnum):
 class ContentSource(enum.StrEnum):
     SPEECH = "speech"  # read from the text by a speech engine
     RECORDING = "recording"  # an uploaded recording (Mông, Tày, Dao, Nùng programmes have no voice)
+    STREAM = "stream"  # a live relay (VOV, the provincial station) aired from a URL for a set window
 
 
 class AudioAsset(Base):
@@ -80,6 +81,9 @@ class NewsItem(Timestamped, Base):
     audio_asset_id: Mapped[int | None] = mapped_column(ForeignKey("audio_assets.id", ondelete="SET NULL"))
     estimated_duration_ms: Mapped[int | None]
     content_source: Mapped[ContentSource] = mapped_column(str_enum(ContentSource), default=ContentSource.SPEECH)
+    # A relay's stream (Icecast/HTTP MP3 or HLS) and its window: stations play it for that long.
+    stream_url: Mapped[str | None] = mapped_column(String(1000))
+    stream_duration_s: Mapped[int | None]
     render_state: Mapped[RenderState] = mapped_column(str_enum(RenderState), default=RenderState.NONE, index=True)
     # Set when the configured engine failed and the fallback read the item; shown to the editor.
     render_warning: Mapped[str | None] = mapped_column(Text)

@@ -33,6 +33,9 @@ class ItemSchema(ma.Schema):
     voice = ma.fields.String(allow_none=True)
     speaking_rate = ma.fields.String()
     content_source = ma.fields.Enum(ContentSource, by_value=True)
+    stream_url = ma.fields.String(allow_none=True, metadata={"description": "a relay's stream (content source "
+                                                              "stream): Icecast/HTTP MP3 or HLS .m3u8"})
+    stream_duration_s = ma.fields.Integer(allow_none=True, metadata={"description": "a relay's window in seconds"})
     owner_area = ma.fields.Nested(AreaRefSchema, allow_none=True)
     estimated_duration_ms = ma.fields.Integer(allow_none=True)
     duration_ms = ma.fields.Integer(allow_none=True, metadata={"description": "measured once rendered"})
@@ -62,6 +65,10 @@ class ItemWriteSchema(ma.Schema):
     voice = ma.fields.String(allow_none=True, validate=validate.Length(max=80))
     speaking_rate = ma.fields.String()
     content_source = ma.fields.Enum(ContentSource, by_value=True)
+    stream_url = ma.fields.String(metadata={"description": "with content_source stream: the stream stations relay, "
+                                                           "http:// or https:// (Icecast/HTTP MP3 or HLS .m3u8)"})
+    stream_duration_s = ma.fields.Integer(metadata={"description": "with content_source stream: how long stations "
+                                                                   "relay it, in seconds (its length in a slot)"})
     owner_area = ma.fields.String(metadata={"description": "statistics-office code; default: your own area"})
 
 
