@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from broadcast import formats
 from broadcast.db.models import CommandKind, ConfirmationStatus, Role, Station, StationCommand, User
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _, _l, format_datetime
@@ -194,7 +195,7 @@ def tile_origin(url: str) -> str:
 
 def map_state_label(state: str) -> str:
     return {"online": _("Online"), "playing": _("Playing"), "offline": _("Offline"), "unknown": _("Never heard from"),
-            "behind": _("Behind (old playlist)")}.get(state, state)
+            "behind": _("Behind (an old playlist)")}.get(state, state)
 
 
 @bp.route("/stations/<code>/days/<day>")
@@ -323,10 +324,8 @@ def long_day(day: date) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``m:ss`` (or ``h:mm:ss``), as people read a programme's length."""
-    total = round(seconds or 0)
-    hours, rest = divmod(total, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    """``m:ss`` (or ``h:mm:ss``), as people read a programme's length in a table (broadcast.formats)."""
+    return formats.clock_length(seconds)
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

@@ -90,7 +90,7 @@ def test_operator_confirms_a_session_as_not_aired(page, live_url):
     assert session_card(page).get_by_role("group", name="Sửa xác nhận").is_visible()
     screenshot(page, "station-day-confirmed.png")
 
-    page.get_by_role("link", name="Gửi danh mục phát").click()
+    page.get_by_role("link", name="Gửi danh sách phát").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text().strip() == "Tình trạng gửi danh sách phát"
     codes = page.locator("table.deliveries tbody tr td:first-child a").all_inner_texts()

@@ -149,7 +149,7 @@ def test_the_map_shows_the_stations_by_state_and_opens_one_on_click(page, world)
     assert map_states(page) == {"HG1-01": "playing", "HG1-02": "behind", "HG2-01": "offline", "DV-01": "unknown"}
     assert page.locator("#station-map path.map-outline").count() == 1  # the province, drawn without tiles
     legend = page.get_by_role("list", name="Chú giải bản đồ").inner_text()
-    assert "Mất kết nối: 1" in legend and "Chưa cập nhật danh mục phát: 1" in legend and "Đang phát: 1" in legend
+    assert "Mất kết nối: 1" in legend and "Chưa cập nhật danh sách phát: 1" in legend and "Đang phát: 1" in legend
     screenshot(page, "station-map.png")
     nothing_blocked(page, errors)
 

@@ -90,7 +90,7 @@ def test_the_map_page_lists_the_stations_and_loads_the_vendored_map(world, clien
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<h1>Bản đồ đài: Tỉnh Tuyên Quang</h1>" in page
-    assert '<span class="badge map-behind">Chưa cập nhật danh mục phát</span>' in page
+    assert '<span class="badge map-behind">Chưa cập nhật danh sách phát</span>' in page
     assert '<span class="badge map-offline">Mất kết nối</span>' in page
     assert "Vẽ không có nền bản đồ" in page  # said honestly: no boundary data
     assert "/static/vendor/leaflet/leaflet.js" in page and "/static/station_map.js" in page

@@ -136,6 +136,8 @@ def walk(app, username: str) -> tuple[dict[str, list[str]], int]:
         page.feed(response.get_data(as_text=True))
         if found := english_words(" ".join(page.text)):
             leaks[path] = found
+        if "danh mục phát" in " ".join(page.text).lower():  # one word for a playlist: "danh sách phát"
+            leaks.setdefault(path, []).append("«danh mục phát» instead of «danh sách phát»")
         queue.extend(sorted(page.links - seen))
         for action, hidden in page.forms:
             action = action or path
