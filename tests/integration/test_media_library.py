@@ -166,6 +166,19 @@ def test_a_bad_file_is_refused_with_its_reason_and_nothing_is_written(app, tmp_p
     assert item.audio_asset_id is None and item.render_state is RenderState.NONE
 
 
+def test_the_api_refuses_a_silent_recording_too(app, tmp_path):
+    with app.app_context(), sessions(app) as session:
+        token = users.issue_api_token(session, users.get_user(session, "bientap"), "test")
+    item_id = recording_item(app)
+    with silence(tmp_path / "quiet.wav", 3).open("rb") as fh:
+        refused = app.test_client().post(f"/api/v1/items/{item_id}/recording", data={"file": (fh, "quiet.wav")},
+                                         headers={"Authorization": f"Bearer {token}"},
+                                         content_type="multipart/form-data")
+    assert refused.status_code == 422 and refused.json["details"] == {"reason": "silent"}
+    assert refused.json["message"] == "Bản ghi im lặng: không nghe thấy âm thanh nào."
+    assert nothing_stored(app)
+
+
 def test_a_file_over_the_size_limit_is_refused_with_413(app, tmp_path):
     client = signed_in(app, "bientap")
     item_id = recording_item(app)
