@@ -55,6 +55,7 @@ def test_the_operator_plays_an_item_now_and_sees_the_state_the_agent_reports(wor
     assert command.kind.value == "play_now" and command.args["sha256"] == f"{int(options[1][0]):064x}"
     row = remote_section(page).split(f'data-command="{command.id}"', 1)[1].split("</tr>", 1)[0]
     assert "Phát ngay: Tin một" in row and "Đang chờ đài nhận" in row and "29/11/2026 06:30" in row
+    assert "Vận hành viên phường Hà Giang 1" in row  # who sent it, by full name
     assert 'data-live="1"' in remote_section(page)  # the script keeps refreshing it
 
     # The agent fetches it (delivered), then answers that it failed: the fragment the script fetches says so.

@@ -206,3 +206,4 @@ class StationCommand(Base):
     push_error: Mapped[str | None] = mapped_column(Text)
 
     station: Mapped[Station] = relationship()
+    issued_by: Mapped[User | None] = relationship()
