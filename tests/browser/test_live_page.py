@@ -126,6 +126,18 @@ def test_an_editor_speaks_live_to_a_commune_and_stops(mic_browser, seeded, site,
         assert [c["kind"] for c in station_fetches(seeded, site, "HG1-01")] == ["stop"]
         assert page.get_by_role("button", name="Bắt đầu nói").is_visible()
         screenshot(page, f"live-ended-{size}.png")
+
+        # The announcement's own page, from the list of recent ones: who spoke, where, how long, how it ended;
+        # nothing left to stop.
+        page.reload()
+        page.get_by_role("link", name="Thông báo họp dân về phòng chống bão").click()
+        facts = page.locator("dl.live-facts").inner_text()
+        assert "Biên tập viên tỉnh" in facts and "Phường Hà Giang 1" in facts and "đã phát 0:" in facts
+        assert "được dừng bởi người dùng" in page.locator("[data-live-state=ended]").inner_text()
+        assert page.get_by_role("button", name="Dừng buổi phát này").count() == 0
+        if size == "phone":
+            fits_the_screen(page)
+        screenshot(page, f"live-detail-{size}.png")
         # the first, empty form's answer (422) is the one error the console shows
         errors[:] = [e for e in errors if "422" not in e]
         nothing_blocked(page, errors)
