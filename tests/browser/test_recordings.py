@@ -1,7 +1,8 @@
 """Recordings in Chromium (Vietnamese): a Mông bulletin's recording uploaded with its progress bar, one recorded from a
-fake microphone (Chromium's own fake device playing speech made by espeak-ng) and sent through the same upload, a
-browser without MediaRecorder told so in Vietnamese, and the media library with its search and player, at desktop
-size and on a 360 px phone. Screenshots: tests/artifacts/screenshots/recordings-*.png and media-library-*.png.
+fake microphone (Chromium's own fake device playing speech made by espeak-ng) and sent through the same upload; a
+browser without MediaRecorder, without a microphone or with the microphone blocked says so in Vietnamese and the
+file field still works; the media library with its upload, search and player, at desktop size and on a 360 px
+phone. Screenshots: tests/artifacts/screenshots/recordings-*.png and media-library-*.png.
 """
 
 from __future__ import annotations
@@ -120,6 +121,22 @@ def test_without_media_recorder_the_page_says_so_and_upload_still_works(page, li
     assert wait_for_recording(page) == "0:02"
 
 
+def test_without_a_microphone_the_page_says_so_and_upload_still_works(page, live_url, seeded, tmp_path):
+    # The test browser has no sound input at all (the microphone test below starts one with a fake device).
+    item_id = mong_item(seeded)
+    log_in(page, live_url, "bientap")
+    page.goto(f"{live_url}/items/{item_id}")
+    page.locator(".recorder-start").click()
+    message = page.locator("#recording-message.error")
+    message.wait_for()
+    assert message.inner_text() == "Không tìm thấy micrô. Hãy cắm micrô, hoặc tải tệp lên."
+    assert page.locator(".recorder-start").is_enabled()  # it may be tried again once one is plugged in
+    screenshot(page, "recordings-no-microphone.png")
+    page.locator("#recording-file").set_input_files(str(tone(tmp_path / "t.wav", 2)))
+    page.locator("#recording-form button[type=submit]").click()
+    assert wait_for_recording(page) == "0:02"
+
+
 @pytest.fixture(scope="module")
 def microphone_browser(browser, tmp_path_factory):
     """A Chromium of its own (same Playwright) whose fake microphone plays Vietnamese speech from espeak-ng."""
@@ -132,6 +149,26 @@ def microphone_browser(browser, tmp_path_factory):
         yield launched
     finally:
         launched.close()
+
+
+def test_a_blocked_microphone_is_explained(browser, live_url, seeded):
+    # A Chromium with a (fake) microphone that this page was not allowed to use, as after "Block" in the prompt.
+    item_id = mong_item(seeded)
+    blocking = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream"])
+    try:
+        page = blocking.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh").new_page()
+        log_in(page, live_url, "bientap")
+        page.goto(f"{live_url}/items/{item_id}")
+        page.locator(".recorder-start").click()
+        message = page.locator("#recording-message.error")
+        message.wait_for()
+        assert message.inner_text() == ("Micrô chưa được cho phép. Hãy cho phép trong trình duyệt (biểu tượng cạnh "
+                                        "thanh địa chỉ), hoặc tải tệp lên.")
+        assert page.locator("#recording-file").is_enabled()
+        screenshot(page, "recordings-microphone-blocked.png")
+    finally:
+        blocking.close()
 
 
 def test_a_recording_from_the_microphone_goes_through_the_same_upload(microphone_browser, live_url, seeded):
