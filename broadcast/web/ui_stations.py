@@ -23,6 +23,7 @@ from broadcast.i18n import _, _l, format_datetime
 from broadcast.services import areas, asrun, commands, deliveries, remote_control, scope, slots, station_map, stations
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
+from broadcast.web.relay_words import relay_reason
 from broadcast.web.security_headers import PAGE_POLICY
 from broadcast.web.time import local_today, utc_now
 
@@ -343,4 +344,5 @@ def _helpers():
             "channel_state_label": channel_state_label, "clock": clock, "duration": duration, "long_day": long_day,
             "ago": ago, "anchor": anchor, "entry_title": entry_title, "overrun_s": overrun_s,
             "command_label": command_label, "command_state_label": command_state_label,
-            "map_state_label": map_state_label, "remote_kinds": [k.value for k in REMOTE_KINDS]}
+            "map_state_label": map_state_label, "remote_kinds": [k.value for k in REMOTE_KINDS],
+            "relay_reason": relay_reason}

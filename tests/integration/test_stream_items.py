@@ -146,3 +146,30 @@ def test_a_relay_reported_played_counts_the_session_as_aired(world):
     [reported] = session["events"]
     assert reported["kind"] == "stream" and reported["seconds_played"] == 480.0
     assert reported["reason"].startswith("partly relayed")
+
+
+def test_the_operators_day_page_says_what_the_relay_did_in_vietnamese(world, seeded):
+    from tests.conftest import log_in
+
+    slot_id = slot_with_filler(world)
+    item = relay_item(world, stream_duration_s=600)
+    assert place(world, item["id"], slot_id).status_code == 201
+    client, token = world["client"], world["station"]
+    manifest = wire.from_json(client.get("/api/v1/stations/HG1-01/manifest", headers=token).data)
+    [relay] = [e for d in manifest.days if str(d.date) == "2026-11-29" for e in d.entries]
+    reasons = ["partly relayed: stream 1680 s, filler 125 s; the stream dropped 1 time (the stream ended; last: "
+               "the stream answered HTTP 404); interrupted by emergency storm",
+               "the stream did not play (the stream player exited with status 1: Connection refused); filler 0 s, "
+               "silence 300 s"]
+    events = [{"event_id": uuid.uuid4().hex, "outcome": outcome, "kind": "stream", "entry_id": relay.id,
+               "occurrence_key": relay.occurrence_key, "slot_id": relay.slot_id, "item_id": relay.item_id,
+               "scheduled_at": relay.start.isoformat(), "seconds_played": seconds, "reason": reason}
+              for outcome, seconds, reason in (("played", 1680.0, reasons[0]), ("failed", 0.0, reasons[1]))]
+    assert client.post("/api/v1/stations/HG1-01/events", json={"events": events}, headers=token).status_code == 200
+    browser = seeded.test_client()
+    log_in(browser, "vanhanh")
+    page = browser.get("/stations/HG1-01/days/2026-11-29").get_data(as_text=True)
+    assert ("tiếp sóng một phần: luồng 28 phút, nhạc đệm 2 phút 05 giây; luồng bị ngắt 1 lần (the stream ended; "
+            "last: the stream answered HTTP 404; interrupted by emergency storm)") in page
+    assert ("không phát được luồng; nhạc đệm 0 giây, im lặng 5 phút (the stream player exited with status 1: "
+            "Connection refused)") in page
