@@ -1,15 +1,31 @@
-// A long list of communes, areas or stations, searchable: a search box above the select narrows its options as
-// one types, with or without tone marks ("dong van" finds "Xã Đồng Văn"; a district's name keeps its communes).
-// Progressive enhancement: without this file the select works as it is. Any page marks a select up as
-//   <select data-searchable data-search-label="Tìm…" data-search-count="Tìm thấy {n}" data-search-none="…">
-// and includes this script. The option shown is the first match whenever the chosen one is hidden, so typing and
-// then sending the form sends what was found.
+// A long list of communes, areas or stations, searchable: a search box above it narrows it as one types, with or
+// without tone marks ("dong van" finds "Xã Đồng Văn"; in a select, a district's name keeps its communes).
+// Progressive enhancement: without this file the list works as it is. A page marks the list up as
+//   <select|ul|table data-searchable data-search-label="Tìm…" data-search-count="Tìm thấy: {n}" data-search-none="…">
+// and includes this script. In a select the option shown is the first match whenever the chosen one is hidden, so
+// typing and then sending the form sends what was found; a list hides its items, a table its body rows (matched
+// on their first cell, the name).
 (function () {
   "use strict";
+
+  var SHORTEST = 8;  // a shorter list is read at a glance: no search box
 
   function fold(text) {
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D")
       .toLowerCase().replace(/\s+/g, " ");
+  }
+
+  function entries(list) {
+    if (list.tagName === "SELECT") {
+      return Array.prototype.map.call(list.options, function (option) {
+        var group = option.parentNode.tagName === "OPTGROUP" ? option.parentNode.label : "";
+        return {node: option, own: fold(option.textContent), group: fold(group)};
+      });
+    }
+    var rows = list.tagName === "TABLE" ? list.querySelectorAll("tbody > tr") : list.children;
+    return Array.prototype.map.call(rows, function (row) {
+      return {node: row, own: fold((row.cells ? row.cells[0] : row).textContent), group: ""};
+    });
   }
 
   function enhance(select) {
@@ -20,36 +36,38 @@
     box.placeholder = label;
     box.autocomplete = "off";
     box.setAttribute("aria-label", label);
-    box.setAttribute("aria-controls", select.id);
+    if (select.id) box.setAttribute("aria-controls", select.id);
     var count = document.createElement("p");
     count.className = "select-search-count muted";
     count.setAttribute("role", "status");
     count.hidden = true;
-    select.parentNode.insertBefore(box, select);
-    select.parentNode.insertBefore(count, select.nextSibling);
-
-    var options = Array.prototype.slice.call(select.options).map(function (option) {
-      var group = option.parentNode.tagName === "OPTGROUP" ? option.parentNode.label : "";
-      return {option: option, own: fold(option.textContent), group: fold(group)};
-    });
+    var isSelect = select.tagName === "SELECT";
+    var options = entries(select);
+    if (options.length < SHORTEST) return;
+    // A wide table scrolls in its own box: the search goes above that box.
+    var anchor = select.parentNode.classList.contains("table-scroll") ? select.parentNode : select;
+    anchor.parentNode.insertBefore(box, anchor);
+    anchor.parentNode.insertBefore(count, anchor);
 
     box.addEventListener("input", function () {
       var wanted = fold(box.value.trim()), shown = 0, first = null;
       options.forEach(function (entry) {
         var match = !wanted || entry.own.indexOf(wanted) !== -1 || entry.group.indexOf(wanted) !== -1;
-        entry.option.hidden = !match;
+        entry.node.hidden = !match;
         if (match) {
           shown += 1;
-          if (first === null) first = entry.option;
+          if (first === null) first = entry.node;
         }
       });
-      Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
-        group.hidden = !group.querySelector("option:not([hidden])");
-      });
-      var chosen = select.options[select.selectedIndex];
-      if (first !== null && (!chosen || chosen.hidden)) {
-        select.value = first.value;
-        select.dispatchEvent(new Event("change", {bubbles: true}));
+      if (isSelect) {
+        Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+          group.hidden = !group.querySelector("option:not([hidden])");
+        });
+        var chosen = select.options[select.selectedIndex];
+        if (first !== null && (!chosen || chosen.hidden)) {
+          select.value = first.value;
+          select.dispatchEvent(new Event("change", {bubbles: true}));
+        }
       }
       count.hidden = !wanted;
       count.textContent = shown ? (select.dataset.searchCount || "{n}").replace("{n}", shown)
@@ -57,5 +75,5 @@
     });
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll("select[data-searchable]"), enhance);
+  Array.prototype.forEach.call(document.querySelectorAll("[data-searchable]"), enhance);
 })();

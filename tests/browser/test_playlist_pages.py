@@ -33,7 +33,7 @@ def live_url(seeded, tmp_path) -> str:
 
 def test_operator_listens_to_todays_playlist(page, live_url):
     log_in(page, live_url, "vanhanh")
-    page.get_by_role("navigation", name="Chính").get_by_role("link", name="Danh sách phát").click()
+    page.get_by_role("navigation", name="Chính").get_by_role("link", name="Danh sách phát", exact=True).click()
     page.wait_for_load_state()
     assert urlsplit(page.url).path == "/playlists"
     assert page.get_by_role("heading", level=1).inner_text().strip() == "Danh sách phát của Phường Hà Giang 1"

@@ -1,7 +1,8 @@
 """The searchable area picker in Chromium, in Vietnamese, on a desktop and a 360 px phone, and without JavaScript.
 
 Typing part of a commune's name, tone marks or not, narrows the long list of areas to the matches and picks the
-first; the form then sends what was found. Without JavaScript the same select works as a plain one.
+first; the form then sends what was found. Without JavaScript the same select works as a plain one. The same
+search narrows the playlists page's list of communes and the dashboard's table of areas.
 """
 
 from __future__ import annotations
@@ -15,6 +16,23 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_url(seeded) -> str:
+    with serve(seeded) as url:
+        yield url
+
+
+# Communes of Tuyên Quang given a station each, so that the lists of communes with stations are long.
+MORE_COMMUNES = ("00700", "00706", "00715", "00778", "00787", "00802", "00808", "00817")
+
+
+@pytest.fixture
+def many_communes(seeded) -> str:
+    from broadcast.db.models import Structure
+    from broadcast.services import areas, stations
+
+    with seeded.app_context(), seeded.extensions["database"].sessions() as session:
+        for n, code in enumerate(MORE_COMMUNES):
+            commune = areas.find_area(session, code, structure=Structure.CURRENT)
+            stations.add_station(session, stations.StationSpec(code=f"X{n}-01", commune=commune), actor="test")
     with serve(seeded) as url:
         yield url
 
@@ -50,7 +68,8 @@ def test_an_administrator_finds_a_commune_without_tone_marks_and_creates_the_acc
     assert "Xã Đồng Văn" in page.locator("dl").first.inner_text()
 
 
-def test_on_a_phone_the_report_area_is_found_by_typing(phone, live_url):
+def test_on_a_phone_the_report_area_is_found_by_typing(phone, many_communes):
+    live_url = many_communes
     log_in(phone, live_url, "bientap")
     phone.goto(f"{live_url}/reports")
     phone.get_by_role("searchbox", name="Tìm địa bàn (gõ có dấu hoặc không dấu)").fill("ha giang 2")
@@ -76,3 +95,30 @@ def test_without_javascript_the_area_is_a_plain_select(browser, live_url):
         assert "Xã Đồng Văn" in page.locator("dl").first.inner_text()
     finally:
         context.close()
+
+
+def test_the_playlists_list_of_communes_narrows_as_one_types(page, many_communes):
+    log_in(page, many_communes, "bientap")
+    page.goto(f"{many_communes}/playlists")
+    links = page.locator("ul.commune-pick > li")
+    assert links.count() >= 10
+    page.get_by_role("searchbox", name="Tìm địa bàn (gõ có dấu hoặc không dấu)").fill("dong van")
+    shown = [li for li in links.all() if li.is_visible()]
+    assert len(shown) == 1 and "Xã Đồng Văn" in shown[0].inner_text()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Xã Đồng Văn").click()
+    assert "Xã Đồng Văn" in page.locator("h1").inner_text()
+
+
+def test_on_a_phone_the_dashboard_table_of_areas_narrows_as_one_types(phone, many_communes):
+    log_in(phone, many_communes, "bientap")
+    with phone.expect_navigation():  # from the province's row to its communes
+        phone.locator("table.area-figures tbody th a", has_text="Tỉnh Tuyên Quang").click()
+    rows = phone.locator("table.area-figures tbody tr")
+    assert rows.count() >= 10
+    phone.get_by_role("searchbox", name="Tìm địa bàn (gõ có dấu hoặc không dấu)").fill("ha giang 2")
+    shown = [row for row in rows.all() if row.is_visible()]
+    assert len(shown) == 1 and "Phường Hà Giang 2" in shown[0].inner_text()
+    assert phone.get_by_role("status").filter(has_text="Tìm thấy").inner_text().strip() == "Tìm thấy: 1"
+    fits_the_screen(phone)
+    screenshot(phone, "searchable-dashboard-phone.png")
