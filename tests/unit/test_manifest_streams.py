@@ -137,3 +137,13 @@ def test_the_m3u8_names_the_stream_for_its_window():
     assert lines[at_stream - 1] == "#EXTVLCOPT:run-time=120.000"
     assert lines[at_stream - 2] == "#EXTINF:120.000,Tiếp sóng VOV1"
     assert lines[at_stream - 3] == "#EXT-X-PROGRAM-DATE-TIME:2026-11-29T06:05:00+07:00"
+
+
+def test_a_pushed_manifest_names_the_fallback_beside_it_and_stays_valid():
+    from broadcast.channels.sftp import inbox_manifest
+
+    manifest = with_relay(entry(KEY, 0, at(DAY1, 6), NEWS), relay(1, at(DAY1, 6, 5)))
+    pushed = from_json(inbox_manifest(to_json(manifest)))  # checked again, ETag included
+    news, relayed = pushed.days[0].entries
+    assert news.audio.url == f"audio/{NEWS.sha256}.mp3"
+    assert relayed.stream.fallback.url == f"audio/{FILLER.sha256}.mp3" and relayed.stream.url == VOV
