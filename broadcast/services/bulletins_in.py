@@ -40,6 +40,7 @@ from broadcast.db.models import (
     UpstreamSource,
 )
 from broadcast.errors import DomainError, InvalidInput
+from broadcast.i18n import N_, vietnamese
 from broadcast.services import items, rendering
 from broadcast.services.audit import record
 from broadcast.services.emergencies import Outgoing
@@ -160,20 +161,24 @@ def _item(session: Session, source: UpstreamSource, bulletin: Incoming, context:
         try:
             asset = _recording(session, bulletin.audio_url, context)
         except outbound.Refused as exc:
-            warning = f"audio {bulletin.audio_url} refused, nothing fetched: {exc}"
+            warning = vietnamese(N_("The audio %(url)s was refused, nothing fetched: %(reason)s"),
+                                 url=bulletin.audio_url, reason=str(exc))
         except DomainError as exc:  # not audio we can air: as an upload would be refused
-            warning = f"audio {bulletin.audio_url} not used: {exc.message}"
+            warning = vietnamese(N_("The audio %(url)s is not used: %(reason)s"), url=bulletin.audio_url,
+                                 reason=str(exc.message))
         except OSError as exc:
-            warning, transient = f"audio {bulletin.audio_url} not downloaded: {exc}", True
+            warning = vietnamese(N_("The audio %(url)s could not be downloaded: %(reason)s"),
+                                 url=bulletin.audio_url, reason=str(exc))
+            transient = True
         if asset is None and not bulletin.body:
             if transient:
                 raise _Transient(warning)
             raise InvalidInput(warning, field="audio_url")
         if asset is None:
-            warning += "; the text is read aloud instead"
+            warning = vietnamese(N_("%(warning)s; the text is read aloud instead."), warning=warning)
     if asset is None and bulletin.language != "vi":
-        raise InvalidInput(f"no voice reads language {bulletin.language!r} and there is no usable audio",
-                           field="language")
+        raise InvalidInput(vietnamese(N_("No voice reads the language %(language)s and there is no usable audio."),
+                                      language=bulletin.language), field="language")
     item = NewsItem(title=bulletin.title, body=bulletin.body, language=bulletin.language, source=source.name[:200],
                     item_class=ItemClass(bulletin.item_class), status=ItemStatus.SUBMITTED,
                     submitted_at=context.now, valid_from=bulletin.valid_from, valid_until=bulletin.valid_until,

@@ -220,11 +220,11 @@ def test_rss_audio_enclosures_are_checked_like_uploads(api, upstream, seeded, tm
     recorded, spoken = _items(seeded)
     assert recorded.content_source is ContentSource.RECORDING and recorded.render_state is RenderState.READY
     assert 1900 <= recorded.duration_ms <= 2100
-    assert spoken.content_source is ContentSource.SPEECH and "read aloud instead" in spoken.render_warning
+    assert spoken.content_source is ContentSource.SPEECH and "đọc văn bản thay thế" in spoken.render_warning  # in Vietnamese: editors read it
     # Audio alone, and not audio: refused for good, said once and not tried again.
     with seeded.extensions["database"].sessions() as session:
         refused = session.scalar(select(ReceivedBulletin).where(ReceivedBulletin.source_ref == "urn:dai-tinh:3"))
-        assert refused.item_id is None and "not used" in refused.warning
+        assert refused.item_id is None and "Không dùng âm thanh" in refused.warning
     assert batch.created == 3 and _source(seeded, source["id"]).etag  # all settled: the validators are kept
 
 
