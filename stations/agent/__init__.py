@@ -13,10 +13,13 @@ Modules, each named after what it does:
 - :mod:`~stations.agent.asrun`: the as-run log and small persistent state, in a local SQLite file;
 - :mod:`~stations.agent.player`: the player command as a subprocess;
 - :mod:`~stations.agent.playout`: the engine that decides what plays when (injectable clock and player), and
-  :mod:`~stations.agent.jobs`, what it airs;
-- :mod:`~stations.agent.commands`: remote commands (play now, stop, volume);
+  :mod:`~stations.agent.jobs`, what it airs, and :mod:`~stations.agent.relay`, the bookkeeping and the probe
+  of live relays;
+- :mod:`~stations.agent.commands`: remote commands (play now, play a stream, stop, volume, emergencies);
 - :mod:`~stations.agent.nudges`: the optional MQTT subscription;
 - :mod:`~stations.agent.agent`: the threads that run all of it; :mod:`~stations.agent.cli`: the command line.
 """
 
-AGENT_VERSION = "1.0.0"
+# 1.1.0: live relays (manifest entries of kind stream, the play_stream command). An older agent refuses a
+# manifest that holds a relay, and keeps airing the one it has.
+AGENT_VERSION = "1.1.0"
