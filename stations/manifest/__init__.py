@@ -8,8 +8,10 @@ Format ``commune-radio/manifest/1``, for people writing other players
 A manifest is the *full* state of one station's upcoming days, never a diff: a station that missed any number
 of updates is right again after one fetch. It is one JSON object, UTF-8, with sorted keys and no whitespace
 (the canonical form; readers accept any valid JSON with the same content). The JSON Schema (draft 2020-12) is
-``stations/manifest.schema.json``. Every field is required; an unknown field is an error, and any change to
-the format changes ``schema``. Example (one entry, shortened)::
+``stations/manifest.schema.json``. Every field is required (of ``audio`` and ``stream``, the one its kind has); an
+unknown field is an error, and any change to what a manifest without relays means changes ``schema`` (the
+``stream`` kind was added without a change: an older reader refuses only a manifest that holds a relay).
+Example (one entry, shortened)::
 
     {"days":[{"date":"2026-11-29","entries":[
        {"audio":{"duration_ms":95250,"sha256":"9f86…","size":1524006,"url":"/api/v1/audio/9f86…"},
