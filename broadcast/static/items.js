@@ -139,7 +139,7 @@
     if (!language || !speech || !recorded) { return; }
     function update() {
       var voiced = spoken.indexOf(language.value) >= 0;
-      if (!voiced) { recorded.checked = true; }
+      if (!voiced && speech.checked) { recorded.checked = true; }  // a relay chosen stays a relay
       speech.disabled = !voiced;
       if (afterSave) { afterSave.hidden = !recorded.checked; }
       if (panel && !savedAsRecording) { panel.hidden = !recorded.checked; }
