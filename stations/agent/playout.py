@@ -402,9 +402,13 @@ class Playout:
         try:
             handle = self.streamer.start(on_air.job.stream_url, offset_s=0.0, on_exit=self.wake)
         except PlayerError as exc:
-            relay.stream_started(now)
-            relay.stream_ended(now, f"the stream player cannot start: {exc}")
-            self._relay_fallback(on_air, now)
+            why = f"the stream player cannot start: {exc}"
+            if relay.mode == STREAM:  # the relay's first start: nothing plays yet, the fallback begins
+                relay.stream_started(now)
+                relay.stream_ended(now, why)
+                self._relay_fallback(on_air, now)
+            else:  # a retry: the fallback plays on, and the stream is tried again later
+                relay.probe_failed(now, why)
             return
         on_air.handle.stop()  # the fallback, if it played (a probe found the stream back)
         relay.stream_started(now)

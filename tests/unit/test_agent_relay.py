@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stations.agent.commands import parse_play_stream
+from stations.agent.player import PlayerError
 from stations.agent.relay import Relay, relay_outcome
 from stations.manifest import Day, Entry, Stream, build_manifest
 from tests.unit.test_agent_playout import T0, TZ, Station, at
@@ -46,12 +47,16 @@ class FakeSource:
         self.outages = [(at(a), at(b) if b is not None else None) for a, b in outages]
         self.runs: list[FakeStreamPlayback] = []
         self.probes: list[datetime] = []
+        self.refusals = 0  # starts that fail before any process runs (e.g. the player's binary is missing)
 
     def up(self, moment: datetime) -> bool:
         return not any(a <= moment and (b is None or moment < b) for a, b in self.outages)
 
     def start(self, url, *, offset_s: float, on_exit) -> FakeStreamPlayback:
         assert url == URL and offset_s == 0.0
+        if self.refusals:
+            self.refusals -= 1
+            raise PlayerError("player not found: ffplay")
         now = self.clock.now()
         if not self.up(now):
             playback = FakeStreamPlayback(self.clock, on_exit, 1, "Connection refused")
@@ -125,6 +130,31 @@ def test_a_dropped_stream_falls_back_to_the_filler_and_returns_when_the_source_i
     fillers = [(r.started_at.astimezone(TZ).strftime("%M:%S"), r.stopped_at and r.stopped_at.astimezone(TZ)
                 .strftime("%M:%S")) for r in station.player.runs]
     assert fillers == [("10:00", None), ("10:25", None), ("10:50", None), ("11:15", None), ("11:40", "12:00")]
+
+
+def test_a_stream_player_that_cannot_start_on_a_retry_leaves_the_filler_playing(tmp_path):
+    station, source = relay_station(tmp_path, outages=[(10, 11.75)])
+    add_relay(station, "vov", at(0), 30, fallback=station.audio("filler", 23))
+    station.clock.call_at(at(11), lambda: setattr(source, "refusals", 1))  # the retry at 12:00 cannot start
+    [event] = station.run_until(at(40))
+    assert event["outcome"] == "played" and "the stream player cannot start: player not found" in event["reason"]
+    # One filler at a time: the one started at 11:55 plays on through the failed start at 12:00, then loops.
+    fillers = [(r.started_at.astimezone(TZ).strftime("%M:%S"), r.stopped_at and r.stopped_at.astimezone(TZ)
+                .strftime("%M:%S")) for r in station.player.runs]
+    assert fillers == [("10:00", None), ("10:23", None), ("10:46", None), ("11:09", None), ("11:32", None),
+                       ("11:55", None), ("12:18", "12:30")]
+    assert [r.started_at.astimezone(TZ).strftime("%M:%S") for r in source.runs] == ["00:00", "12:30"]
+
+
+def test_a_stream_player_that_cannot_start_at_all_falls_back_at_once(tmp_path):
+    station, source = relay_station(tmp_path)
+    source.refusals = 100
+    add_relay(station, "vov", at(0), 2, fallback=station.audio("filler", 60))
+    [event] = station.run_until(at(5))
+    assert event["outcome"] == "failed" and event["seconds_played"] == 0
+    assert event["reason"] == ("the stream did not play (the stream player cannot start: player not found: ffplay); "
+                               "filler 120 s")
+    assert [r.started_at.astimezone(TZ).strftime("%M:%S") for r in station.player.runs] == ["00:00", "01:00"]
 
 
 @pytest.mark.parametrize(
