@@ -12,7 +12,6 @@ GET /emergencies/<id>/status), and while one waits every page shows approvers a 
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -28,6 +27,7 @@ from broadcast.db.models import EmergencyBroadcast, EmergencyState, ItemClass, N
 from broadcast.errors import DomainError, Problems
 from broadcast.i18n import _, _l
 from broadcast.services import areas, emergencies, emergency_delivery, emergency_notice, scope, target_tree
+from broadcast.web.agent_replies import agent_reply
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.form_errors import show_problems
@@ -284,27 +284,9 @@ def state_label(state) -> str:
     return labels.get(getattr(state, "value", state), str(state))
 
 
-# What agents say when they acknowledge or fail a warning (stations.agent, in English, the agent having no
-# translations), in the reader's language; anything else is shown as the agent said it.
-AGENT_DETAILS = (
-    (re.compile(r"received; airs (?P<n>\d+) times from (?P<time>\d\d:\d\d(:\d\d)?)"),
-     _l("received; airs %(n)s times from %(time)s")),
-    (re.compile(r"emergency \d+ already received"), _l("already received (by another path, or sent again)")),
-    (re.compile(r"emergency \d+ was cancelled"), _l("it had been cancelled when it arrived")),
-    (re.compile(r"emergency \d+ expired at .*"), _l("it had expired when it arrived")),
-    (re.compile(r"emergency \d+ cancelled; (?P<n>\d+) airings dropped"),
-     _l("cancelled; %(n)s airings dropped")),
-    (re.compile(r"audio not available: (?P<why>.*)"), _l("the station could not fetch the audio: %(why)s")),
-    (re.compile(r"bad emergency: (?P<why>.*)"), _l("the station could not read the warning: %(why)s")),
-)
-
-
 def track_detail(text: str | None) -> str:
-    for pattern, message in AGENT_DETAILS:
-        found = pattern.fullmatch((text or "").strip())
-        if found:
-            return str(message) % found.groupdict()
-    return text or "—"
+    """What an agent said of a warning, in the reader's language (broadcast.web.agent_replies)."""
+    return agent_reply(text)
 
 
 def track_label(status: str) -> str:

@@ -21,6 +21,7 @@ from broadcast.db.models import CommandKind, ConfirmationStatus, Role, Station, 
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _, _l, format_datetime
 from broadcast.services import areas, asrun, commands, deliveries, remote_control, scope, slots, station_map, stations
+from broadcast.web.agent_replies import agent_reply
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.relay_words import relay_reason
@@ -344,5 +345,6 @@ def _helpers():
             "channel_state_label": channel_state_label, "clock": clock, "duration": duration, "long_day": long_day,
             "ago": ago, "anchor": anchor, "entry_title": entry_title, "overrun_s": overrun_s,
             "command_label": command_label, "command_state_label": command_state_label,
-            "map_state_label": map_state_label, "remote_kinds": [k.value for k in REMOTE_KINDS],
+            "map_state_label": map_state_label, "agent_reply": agent_reply,
+            "remote_kinds": [k.value for k in REMOTE_KINDS],
             "relay_reason": relay_reason}

@@ -82,7 +82,11 @@ class _Page(HTMLParser):
             self.text.append(data)
 
 
+URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S*")  # addresses, and examples of them, are machine text
+
+
 def english_words(text: str) -> list[str]:
+    text = URL.sub(" ", text)
     found = []
     for match in WORD.finditer(text):
         word = match.group(0)
@@ -190,6 +194,7 @@ def test_form_library_messages_are_in_vietnamese(app):
     ("the station lacks SSH host", True),
     ("Cách nhận http-pull", True),
     ("Tải về CSV · Excel · Google Authenticator", False),
+    ("Địa chỉ luồng http://…/vov1.mp3 hoặc https://example.vn/live.m3u8", False),
     ("Nothing placed yet", True),
     ("Lịch phát không thể bắt đầu trong quá khứ (2026-11-27).", True),
     ("Lịch phát không thể bắt đầu trong quá khứ (27/11/2026), dài 2 phút 05 giây.", False),
