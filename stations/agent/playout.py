@@ -442,6 +442,13 @@ class Playout:
                 why = "the stream ended" if status == 0 else f"the stream player exited with status {status}"
                 relay.stream_ended(now, why + (f": {detail}" if detail else ""))
                 log.warning("relay %s: %s; falling back", on_air.job.entry_id, relay.reasons[-1])
+            elif status != 0 or now - on_air.started_at < _s(LOOP_MIN_S):
+                # The fallback's player fails (or ends at once): looping it would start one every instant.
+                detail = on_air.handle.detail
+                relay.note(f"the fallback's player exited with status {status}" + (f": {detail}" if detail else ""))
+                on_air.handle, on_air.started_at = Silence(), now
+                relay.fallback_started(now, playing=False)
+                return now
             self._relay_fallback(on_air, now)  # the fallback file ended: it loops
             return now
         if relay.mode != STREAM:

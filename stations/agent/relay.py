@@ -43,7 +43,8 @@ class Relay:
     silent_s: float = 0.0
     drops: int = 0  # the stream played, then ended before the window did
     failed_starts: int = 0  # the stream player ended at once, or a probe found no stream
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why the stream failed, in order
+    notes: list[str] = field(default_factory=list)  # anything else worth telling (the fallback failed)
     next_try: datetime | None = None
     probe: Future | None = None
 
@@ -85,8 +86,10 @@ class Relay:
         self.next_try = now + timedelta(seconds=self.retry_s)
 
     def note(self, why: str) -> None:
-        """Something worth telling in the reason (e.g. the fallback could not play)."""
-        self._remember(why)
+        """Something worth telling in the reason besides the stream's failures (e.g. the fallback could not play)."""
+        why = " ".join(why.split())
+        if why and why not in self.notes:
+            self.notes.append(why)
 
     def finish(self, now: datetime) -> None:
         """The window ended (or the relay was interrupted): count the time of the current mode."""
@@ -101,7 +104,7 @@ class Relay:
     def outcome(self) -> tuple[str, str | None]:
         """(as-run outcome, reason) once :meth:`finish` was called: see :func:`relay_outcome`."""
         return relay_outcome(self.relayed_s, self.fallback_s, self.silent_s, self.drops, self.failed_starts,
-                             self.reasons)
+                             self.reasons, self.notes)
 
     # -- inside -------------------------------------------------------------------------------------------
 
@@ -122,7 +125,7 @@ class Relay:
 
 
 def relay_outcome(relayed_s: float, fallback_s: float, silent_s: float, drops: int, failed_starts: int,
-                  reasons: list[str]) -> tuple[str, str | None]:
+                  reasons: list[str], notes: list[str] = ()) -> tuple[str, str | None]:
     """The as-run outcome and reason of a relay window.
 
     ``played`` with no reason when the stream played throughout; ``played`` with a reason that starts
@@ -133,14 +136,15 @@ def relay_outcome(relayed_s: float, fallback_s: float, silent_s: float, drops: i
     if reasons:
         why = reasons[0] if len(reasons) == 1 else f"{reasons[0]}; last: {reasons[-1]}"
     stood_in = f"filler {fallback_s:.0f} s" + (f", silence {silent_s:.0f} s" if silent_s >= 1 else "")
+    told = "".join(f"; {note}" for note in notes)
     if relayed_s > 0 and not drops and not failed_starts:
-        return "played", None
+        return "played", _short(told[2:]) if told else None
     if relayed_s > 0:
         text = f"partly relayed: stream {relayed_s:.0f} s, {stood_in}"
         if drops:
             text += f"; the stream dropped {drops} time{'s' if drops > 1 else ''}"
-        return "played", _short(f"{text} ({why})" if why else text)
-    return "failed", _short(f"the stream did not play ({why or 'no reason given'}); {stood_in}")
+        return "played", _short((f"{text} ({why})" if why else text) + told)
+    return "failed", _short(f"the stream did not play ({why or 'no reason given'}); {stood_in}{told}")
 
 
 def _short(text: str) -> str:

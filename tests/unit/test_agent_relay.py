@@ -157,6 +157,19 @@ def test_a_stream_player_that_cannot_start_at_all_falls_back_at_once(tmp_path):
     assert [r.started_at.astimezone(TZ).strftime("%M:%S") for r in station.player.runs] == ["00:00", "01:00"]
 
 
+def test_a_fallback_whose_player_fails_gives_silence_rather_than_a_loop_of_failures(tmp_path):
+    station, source = relay_station(tmp_path, outages=[(-5, None)])
+    add_relay(station, "vov", at(0), 2, fallback=station.audio("filler", 20))
+    station.player.lengths = {name: 0.0 for name in station.player.lengths}  # it fails at once, every time
+    station.player.exit_status = 1
+    station.player.detail = "no audio device"
+    [event] = station.run_until(at(5))
+    assert event["reason"] == ("the stream did not play (the stream player exited with status 1: Connection "
+                               "refused; last: the stream answered HTTP 404); filler 0 s, silence 120 s; the "
+                               "fallback's player exited with status 1: no audio device")
+    assert len(station.player.runs) == 1  # not started again and again
+
+
 @pytest.mark.parametrize(
     ("fallback", "reason"),
     [
