@@ -27,7 +27,7 @@ from broadcast.db.models import (
     User,
     utcnow,
 )
-from broadcast.errors import Conflict, InvalidInput, NotFound
+from broadcast.errors import Conflict, InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
 from broadcast.services import lexicon, relays, scope, webhooks
 from broadcast.services.audit import record
@@ -67,34 +67,43 @@ class ItemFields:
 
 
 def _check(item: NewsItem) -> None:
+    """Refuse an item with every field that is wrong, not only the first."""
     try:
         item.item_class = ItemClass(item.item_class)
         item.content_source = ContentSource(item.content_source)
     except ValueError:
         raise InvalidInput(_l("The data sent is not valid."), field="item_class") from None
+    problems = Problems()
     if not item.title or not item.title.strip():
-        raise InvalidInput(_l("Give the item a title."), field="title")
-    if len(item.title) > 300:
-        raise InvalidInput(_l("A title has at most 300 characters."), field="title")
+        problems.add("title", _l("Give the item a title."))
+    elif len(item.title) > 300:
+        problems.add("title", _l("A title has at most 300 characters."))
     if item.language not in LANGUAGES:
-        raise InvalidInput(_l("Unknown language %(code)s; use one of %(codes)s.", code=item.language,
-                              codes=", ".join(LANGUAGES)), field="language")
+        problems.add("language", _l("Unknown language %(code)s; use one of %(codes)s.", code=item.language,
+                                    codes=", ".join(LANGUAGES)))
     if item.content_source is ContentSource.SPEECH:
-        if item.language not in SPOKEN_LANGUAGES:
-            raise InvalidInput(_l("No voice reads %(language)s; upload a recording instead.",
-                                  language=LANGUAGES[item.language]), field="content_source")
+        if item.language in LANGUAGES and item.language not in SPOKEN_LANGUAGES:
+            problems.add("content_source", _l("No voice reads %(language)s; upload a recording instead.",
+                                              language=LANGUAGES[item.language]))
         if not (item.body or "").strip():
-            raise InvalidInput(_l("Write the text to be read."), field="body")
+            problems.add("body", _l("Write the text to be read."))
     if item.content_source is ContentSource.STREAM:
-        item.stream_url = relays.check_stream_url(item.stream_url)
-        item.stream_duration_s = relays.check_window(item.stream_duration_s)
+        try:
+            item.stream_url = relays.check_stream_url(item.stream_url)
+        except InvalidInput as error:
+            problems.add(error.field or "stream_url", error.message)
+        try:
+            item.stream_duration_s = relays.check_window(item.stream_duration_s)
+        except InvalidInput as error:
+            problems.add(error.field or "stream_duration_s", error.message)
     if item.valid_from and item.valid_until and item.valid_until < item.valid_from:
-        raise InvalidInput(_l("The item cannot stop being valid before it starts."), field="valid_until")
+        problems.add("valid_until", _l("The item cannot stop being valid before it starts."))
     try:
         item.speaking_rate = check_rate(item.speaking_rate or "+0%")
     except ValueError:
-        raise InvalidInput(_l("The speaking rate is a change such as +10% or -20%, between -50% and +100%."),
-                           field="speaking_rate") from None
+        problems.add("speaking_rate", _l("The speaking rate is a change such as +10% or -20%, between -50% and "
+                                         "+100%."))
+    problems.raise_any()
 
 
 def reading_of(session: Session, text: str) -> str:

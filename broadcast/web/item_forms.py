@@ -14,6 +14,7 @@ from broadcast.errors import DomainError
 from broadcast.formats import clock_length
 from broadcast.i18n import _, _l
 from broadcast.services import items
+from broadcast.web.form_errors import show_problems
 
 CLASS_LABELS = {ItemClass.NORMAL: _l("Normal"), ItemClass.PRIORITY: _l("Priority"),
                 ItemClass.EMERGENCY: _l("Emergency")}
@@ -102,10 +103,5 @@ class ItemForm(FlaskForm):
         return [field.name for field in (self.valid_from, self.valid_until) if field.data is None]
 
     def show_error(self, error: DomainError) -> None:
-        """Put a service's refusal next to the field it is about, else above the form."""
-        name = FIELD_OF_ERROR.get(error.field or "", error.field)
-        field = self._fields.get(name) if name else None
-        if field is not None:
-            field.errors = [*field.errors, str(error.message)]
-        else:
-            self.form_errors.append(str(error.message))
+        """Put a service's refusal next to the fields it is about, else above the form."""
+        show_problems(self, error, field_of=FIELD_OF_ERROR)

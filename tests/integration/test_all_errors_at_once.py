@@ -78,3 +78,14 @@ def test_the_account_form_names_a_taken_login_and_a_missing_area_together(client
     assert answer.status_code == 422
     assert error_of(page, "username") == "Tên đăng nhập bientap đã được dùng."
     assert error_of(page, "scope") is not None
+
+
+def test_the_item_form_names_a_missing_title_and_a_missing_text_together(client):
+    log_in(client, "bientap")
+    token = csrf_from(client.get("/items/new").data)
+    answer = client.post("/items/new", data={"csrf_token": token, "title": " ", "body": "", "item_class": "normal",
+                                             "language": "vi", "content_source": "speech"})
+    page = page_of(answer)
+    assert answer.status_code == 422
+    assert error_of(page, "title") == "Hãy đặt tiêu đề cho tin."
+    assert error_of(page, "body") == "Hãy nhập nội dung cần đọc."
