@@ -201,3 +201,13 @@ def test_form_library_messages_are_in_vietnamese(app):
 ])
 def test_the_leak_finder_tells_english_from_vietnamese(text, leak):
     assert bool(english_words(text)) is leak
+
+
+@pytest.mark.parametrize("path", ["/login", "/eboard/00694", "/eboard/00721"])
+def test_public_pages_are_all_vietnamese(app, path):
+    client = app.test_client()
+    response = client.get(path)
+    assert response.status_code == 200, path
+    page = _Page()
+    page.feed(response.get_data(as_text=True))
+    assert not english_words(" ".join(page.text)), path
