@@ -38,7 +38,7 @@ from broadcast.db.engine import Database
 from broadcast.db.models import Area, Playlist, Station, StationManifest
 from broadcast.db.types import EncodedJSON
 from broadcast.services import deliveries
-from broadcast.services.playlist_content import day_from_content, manifest_day
+from broadcast.services.playlist_content import before_relays, day_from_content, has_relays, manifest_day
 from broadcast.services.schedule_inputs import load_inputs
 from stations import manifest as wire
 
@@ -258,7 +258,7 @@ def _read_work(session: Session, station_ids: list[int], plan: _Plan) -> _Work:
                                          schedules.slot_aliases(station_inputs.chain))
         group.members.append((station.id, station.code))
     return _Work(list(groups.values()), {k: (p.version, p.etag) for k, p in latest.items()}, stored_manifests,
-                 plan.now, plan.showlock)
+                 plan.now, plan.showlock, {s.id for s in stations if before_relays(s.agent_version)})
 
 
 def _frozen_today(latest, station_id: int, slots, today: date, tz: ZoneInfo, now: datetime,
@@ -315,6 +315,7 @@ class _Work:
     stored_manifests: dict[int, tuple[int, str]]  # station id -> (version, etag)
     now: datetime
     showlock: timedelta
+    old_agents: set[int] = field(default_factory=set)  # stations whose agent cannot relay (see before_relays)
 
 
 @dataclass
@@ -521,7 +522,12 @@ def _compile_group(work: _Work, group: _Group) -> _GroupResult:
     stations = []
     for station_id, code in group.members:
         playlists, versions = _day_rows(work, station_id, code, compiled, contents)
-        manifest, template = _manifest_row(work, station_id, code, group.zone, compiled, versions, template)
+        if station_id in work.old_agents and any(has_relays(day) for day in compiled):
+            # Its own manifest, the relays' windows as their filler: an older agent refuses a stream entry, and
+            # with it the whole manifest. The group's template is left for the others.
+            manifest, _ = _manifest_row(work, station_id, code, group.zone, compiled, versions, None, relays=False)
+        else:
+            manifest, template = _manifest_row(work, station_id, code, group.zone, compiled, versions, template)
         stations.append((code, _StationOutcome(playlists, manifest)))
     return _GroupResult(stations, [p for day in compiled for p in day.problems])
 
@@ -545,14 +551,15 @@ def _day_rows(work: _Work, station_id: int, code: str, compiled: list[schedules.
 
 
 def _manifest_row(work: _Work, station_id: int, code: str, zone: str, compiled, versions: dict[date, int],
-                  template: wire.Manifest | None) -> tuple[tuple[dict, bool] | None, wire.Manifest]:
+                  template: wire.Manifest | None, *, relays: bool = True
+                  ) -> tuple[tuple[dict, bool] | None, wire.Manifest]:
     """Build (or reuse the group's) manifest days; a row for a new manifest version if the content changed."""
     stored = work.stored_manifests.get(station_id)
     version = stored[0] if stored is not None else 1
     if template is not None and [d.version for d in template.days] == [versions[d.day] for d in compiled]:
         manifest = wire.for_station(template, code, version=version, generated_at=work.now)
     else:
-        days = [manifest_day(day, versions[day.day]) for day in compiled]
+        days = [manifest_day(day, versions[day.day], relays=relays) for day in compiled]
         manifest = wire.build_manifest(code, zone, work.now, days, version)
         template = manifest
     if stored is not None and stored[1] == manifest.etag:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import schedules
 from schedules.occurrences import Occurrence
@@ -57,8 +57,43 @@ def audio_file(ref: schedules.AudioRef) -> wire.AudioFile:
     return known
 
 
-def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
-    """The day as stations receive it; items not rendered yet are left out (the compile reported them)."""
+# The first station agent that relays streams; an older one refuses a manifest with a stream entry (and so every
+# manifest from then on), so its stations get the relay's window as filler instead.
+RELAYING_AGENT = (1, 1, 0)
+
+
+def before_relays(agent_version: str | None) -> bool:
+    """Whether an agent of this version (as its heartbeat says) cannot relay; unknown versions are taken as able."""
+    try:
+        return agent_version is not None and tuple(int(p) for p in agent_version.split(".")[:3]) < RELAYING_AGENT
+    except ValueError:
+        return False
+
+
+def has_relays(day: schedules.DayPlaylist) -> bool:
+    return any(type(e.audio) is schedules.StreamRef for filled in day.occurrences for e in filled.entries)
+
+
+def _as_filler(entry: schedules.Entry, key: str, index: int, slot_id: int | None) -> list[wire.Entry]:
+    """A relay's window as its fallback filler, looped and cut at the window's end (nothing without one)."""
+    fallback = entry.audio.fallback
+    if fallback is None:
+        return []
+    file, start, left, pieces = audio_file(fallback), entry.start.astimezone(UTC), entry.play_ms, []
+    while left > 0:
+        play = min(file.duration_ms, left)
+        end = start + timedelta(milliseconds=play)
+        pieces.append(wire.Entry(f"{key}#{index}.{len(pieces)}", start.astimezone(entry.start.tzinfo),
+                                 end.astimezone(entry.start.tzinfo), "filler", None, entry.title or "",
+                                 entry.item_class or "normal", file, play, slot_id, key))
+        start, left = end, left - play
+    return pieces
+
+
+def manifest_day(day: schedules.DayPlaylist, version: int, *, relays: bool = True) -> wire.Day:
+    """The day as stations receive it; items not rendered yet are left out (the compile reported them).
+
+    ``relays=False`` (an agent older than relays) turns each relay into its window of filler."""
     entries = []
     wire_entry = wire.Entry
     for filled in day.occurrences:
@@ -66,6 +101,9 @@ def manifest_day(day: schedules.DayPlaylist, version: int) -> wire.Day:
         for index, entry in enumerate(filled.entries):
             audio = entry.audio
             if audio is None:
+                continue
+            if type(audio) is schedules.StreamRef and not relays:
+                entries.extend(_as_filler(entry, key, index, slot_id))
                 continue
             if type(audio) is schedules.StreamRef:  # a live relay: the stream, its slot's filler to fall back on
                 fallback = None if audio.fallback is None else audio_file(audio.fallback)

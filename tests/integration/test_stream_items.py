@@ -174,3 +174,32 @@ def test_the_operators_day_page_says_what_the_relay_did_in_vietnamese(world, see
             "last: the stream answered HTTP 404; interrupted by emergency storm)") in page
     assert ("không phát được luồng; nhạc đệm 0 giây, im lặng 5 phút (the stream player exited with status 1: "
             "Connection refused)") in page
+
+
+def test_a_station_whose_agent_cannot_relay_gets_the_window_as_filler_and_the_others_the_relay(world):
+    from sqlalchemy import select
+
+    from broadcast.db.models import Station
+
+    with world["database"].sessions() as session:
+        session.scalar(select(Station).where(Station.code == "HG1-01")).agent_version = "1.0.0"
+        session.scalar(select(Station).where(Station.code == "HG1-02")).agent_version = "1.1.0"
+        session.commit()
+        other = {"Authorization": "Bearer " + stations.issue_token(session, stations.get_station(session, "HG1-02"))}
+    slot_id = slot_with_filler(world)
+    item = relay_item(world)
+    assert place(world, item["id"], slot_id).status_code == 201
+    client = world["client"]
+
+    def day_of(headers):
+        manifest = wire.from_json(client.get("/api/v1/stations/HG1-01/manifest" if headers is world["station"]
+                                             else "/api/v1/stations/HG1-02/manifest", headers=headers).data)
+        return [d for d in manifest.days if str(d.date) == "2026-11-29"][0].entries
+
+    old, new = day_of(world["station"]), day_of(other)
+    assert [e.kind for e in new][:1] == ["stream"]
+    assert all(e.kind == "filler" and e.stream is None for e in old)
+    # The relay's five minutes as five minutes of its filler, then the slot's own filler as before.
+    window = [e for e in old if e.id.startswith(new[0].id + ".")]
+    assert [e.play_ms for e in window] == [60_000] * 5 and window[0].start == new[0].start
+    assert window[-1].end == new[0].end and {e.audio.sha256 for e in window} == {FILLER_SHA}

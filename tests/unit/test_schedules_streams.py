@@ -76,3 +76,32 @@ def test_stored_content_keeps_the_stream_and_the_manifest_gets_a_stream_entry():
 def test_a_stream_reference_refuses_what_no_station_can_play(url, duration_ms):
     with pytest.raises(ValueError):
         StreamRef(url, duration_ms)
+
+
+@pytest.mark.parametrize(
+    ("version", "old"),
+    [("1.0.0", True), ("0.9", True), ("1.1.0", False), ("1.2.3", False), ("2.0.0", False), (None, False),
+     ("dev", False)],
+)
+def test_which_agents_cannot_relay(version, old):
+    from broadcast.services.playlist_content import before_relays
+
+    assert before_relays(version) is old
+
+
+def test_an_agent_that_cannot_relay_gets_the_window_as_its_filler():
+    from stations import manifest as wire
+
+    slot = make_slot("reject", filler=FILLER)
+    [day] = compile_days("HG1-01", date(2026, 3, 2), date(2026, 3, 2), HCM, [slot], [place(1, 2), relay(2, 5)],
+                         now=datetime(2026, 3, 1, tzinfo=HCM))
+    old = manifest_day(day, 1, relays=False)
+    assert all(e.stream is None for e in old.entries)
+    pieces = [(e.id, e.kind, e.start.strftime("%H:%M:%S"), e.play_ms) for e in old.entries[:5]]
+    key = day.occurrences[0].key
+    assert pieces == [(f"{key}#0", "item", "06:00:00", 120_000), (f"{key}#1.0", "filler", "06:02:00", 120_000),
+                      (f"{key}#1.1", "filler", "06:04:00", 120_000), (f"{key}#1.2", "filler", "06:06:00", 60_000),
+                      (f"{key}#2", "filler", "06:07:00", 120_000)]
+    # A valid manifest for an older reader: no stream anywhere.
+    body = wire.to_json(wire.build_manifest("HG1-01", "Asia/Ho_Chi_Minh", datetime(2026, 3, 1, tzinfo=HCM), [old], 1))
+    assert b'"stream"' not in body and wire.from_json(body).days[0] == old
