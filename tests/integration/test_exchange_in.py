@@ -220,7 +220,8 @@ def test_rss_audio_enclosures_are_checked_like_uploads(api, upstream, seeded, tm
     recorded, spoken = _items(seeded)
     assert recorded.content_source is ContentSource.RECORDING and recorded.render_state is RenderState.READY
     assert 1900 <= recorded.duration_ms <= 2100
-    assert spoken.content_source is ContentSource.SPEECH and "đọc văn bản thay thế" in spoken.render_warning  # in Vietnamese: editors read it
+    # What happened to its audio, in Vietnamese: editors read it beside the item.
+    assert spoken.content_source is ContentSource.SPEECH and "đọc văn bản thay thế" in spoken.render_warning
     # Audio alone, and not audio: refused for good, said once and not tried again.
     with seeded.extensions["database"].sessions() as session:
         refused = session.scalar(select(ReceivedBulletin).where(ReceivedBulletin.source_ref == "urn:dai-tinh:3"))
