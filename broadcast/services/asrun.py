@@ -42,8 +42,9 @@ from broadcast.db.models import (
 )
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _l
-from broadcast.services import scope
+from broadcast.services import scheduling, scope
 from broadcast.services.audit import record
+from broadcast.services.playlist_content import before_relays
 
 MAX_BATCH = 500
 BEFORE_STATION = "before_station"  # began before the station's playlist of the day was first compiled
@@ -200,6 +201,7 @@ def mark_missed(session: Session, *, now: datetime, grace: timedelta = timedelta
 
 
 def heartbeat(session: Session, station: Station, data: dict[str, Any], now: datetime) -> None:
+    was = station.agent_version
     station.agent_version = data.get("agent_version") or station.agent_version
     station.disk_free_bytes = data.get("disk_free_bytes", station.disk_free_bytes)
     station.volume = data.get("volume", station.volume)
@@ -208,6 +210,10 @@ def heartbeat(session: Session, station: Station, data: dict[str, Any], now: dat
     station.status = StationStatus.PLAYING if data.get("state") in ("playing", "emergency") else StationStatus.ONLINE
     station.last_contact_at = now
     session.commit()
+    if before_relays(was) != before_relays(station.agent_version):
+        # An agent updated to relay streams (or replaced by an older one): its manifest is compiled again, with
+        # the relays or with their windows as filler (see compiler), at the compile job's next round.
+        scheduling.request_compile(session, [station.id])
 
 
 @dataclass

@@ -203,3 +203,31 @@ def test_a_station_whose_agent_cannot_relay_gets_the_window_as_filler_and_the_ot
     window = [e for e in old if e.id.startswith(new[0].id + ".")]
     assert [e.play_ms for e in window] == [60_000] * 5 and window[0].start == new[0].start
     assert window[-1].end == new[0].end and {e.audio.sha256 for e in window} == {FILLER_SHA}
+
+
+def test_an_agent_updated_to_relay_has_its_station_compiled_again(world):
+    from sqlalchemy import select
+
+    from broadcast.db.models import CompileRequest, Station
+
+    def beat(version: str) -> set[int]:
+        answer = world["client"].post("/api/v1/stations/HG1-01/heartbeat", headers=world["station"],
+                                      json={"agent_version": version, "state": "idle"})
+        assert answer.status_code == 200, answer.json
+        with world["database"].sessions() as session:
+            return set(session.scalars(select(CompileRequest.station_id)))
+
+    def forget() -> None:
+        with world["database"].sessions() as session:
+            session.execute(CompileRequest.__table__.delete())
+            session.commit()
+
+    with world["database"].sessions() as session:
+        station_id = session.scalar(select(Station.id).where(Station.code == "HG1-01"))
+    # Never heard from, it was taken as able to relay: an old agent's first heartbeat has it compiled again.
+    assert beat("1.0.0") == {station_id}
+    forget()
+    assert beat("1.0.0") == set()  # no change, nothing asked
+    assert beat("1.1.0") == {station_id}  # updated: its manifest gets the relays
+    forget()
+    assert beat("1.2.0") == set()
