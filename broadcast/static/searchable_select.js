@@ -4,7 +4,7 @@
 //   <select|ul|table data-searchable data-search-label="Tìm…" data-search-count="Tìm thấy: {n}" data-search-none="…">
 // and includes this script. In a select the option shown is the first match whenever the chosen one is hidden, so
 // typing and then sending the form sends what was found; a list hides its items, a table its body rows (matched
-// on their first cell, the name).
+// on their first cell, the name, or the first data-search-cells cells).
 (function () {
   "use strict";
 
@@ -23,8 +23,12 @@
       });
     }
     var rows = list.tagName === "TABLE" ? list.querySelectorAll("tbody > tr") : list.children;
+    var cells = Number(list.dataset.searchCells) || 1;  // a table is searched in its first cells (the names)
     return Array.prototype.map.call(rows, function (row) {
-      return {node: row, own: fold((row.cells ? row.cells[0] : row).textContent), group: ""};
+      var text = row.cells ? Array.prototype.slice.call(row.cells, 0, cells).map(function (cell) {
+        return cell.textContent;
+      }).join(" ") : row.textContent;
+      return {node: row, own: fold(text), group: ""};
     });
   }
 

@@ -122,3 +122,15 @@ def test_on_a_phone_the_dashboard_table_of_areas_narrows_as_one_types(phone, man
     assert phone.get_by_role("status").filter(has_text="Tìm thấy").inner_text().strip() == "Tìm thấy: 1"
     fits_the_screen(phone)
     screenshot(phone, "searchable-dashboard-phone.png")
+
+
+def test_the_deliveries_table_is_searched_by_code_or_commune(page, many_communes):
+    log_in(page, many_communes, "bientap")
+    page.goto(f"{many_communes}/deliveries")
+    rows = page.locator("table.deliveries tbody tr")
+    assert rows.count() >= 10
+    search = page.get_by_role("searchbox", name="Tìm đài: mã, tên hoặc xã/phường")
+    for typed, found in (("khau vai", "Xã Khâu Vai"), ("hg1-02", "HG1-02")):  # a commune's name, a code
+        search.fill(typed)
+        shown = [row for row in rows.all() if row.is_visible()]
+        assert len(shown) == 1 and found in shown[0].inner_text(), typed
