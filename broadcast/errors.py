@@ -12,6 +12,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from broadcast import schema_messages
 from broadcast.i18n import _
 
 
@@ -153,6 +154,8 @@ def register_error_handlers(app: Flask) -> None:
             for part, found in errors.items():
                 flat.update(found if isinstance(found, dict) else {part: found})
             errors = flat
+        if errors:
+            errors = schema_messages.translated(errors)
         message = data.get("message") or _http_message(error)
         headers = dict(data.get("headers") or {})
         if error.code == 422 and errors:

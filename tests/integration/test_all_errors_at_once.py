@@ -89,3 +89,16 @@ def test_the_item_form_names_a_missing_title_and_a_missing_text_together(client)
     assert answer.status_code == 422
     assert error_of(page, "title") == "Hãy đặt tiêu đề cho tin."
     assert error_of(page, "body") == "Hãy nhập nội dung cần đọc."
+
+
+def test_the_api_says_what_its_schema_refuses_in_vietnamese(api):  # noqa: F811
+    client, headers, _ = api
+    answer = client.post("/api/v1/slots", headers=headers["bientap"],
+                         json={"area": "08", "start_time": "06:00", "duration_s": "long", "rrule": 5})
+    assert answer.status_code == 422
+    errors = answer.json["errors"]
+    assert errors["name"] == ["Trường này bắt buộc."]
+    assert errors["duration_s"] == ["Không phải là số nguyên."]
+    assert errors["rrule"] == ["Hãy nhập chữ vào đây."]
+    english = client.post("/api/v1/slots?lang=en", headers=headers["bientap"], json={"area": "08"}).json["errors"]
+    assert english["name"] == ["This field is required."]
