@@ -41,7 +41,7 @@ def test_an_admin_makes_an_operator_who_sets_a_password_and_a_token(page, browse
     page.get_by_label("Tên đăng nhập").fill("vanhanh2")
     page.get_by_label("Họ và tên").fill("Nguyễn Thị Loa")
     page.get_by_label("Vai trò").select_option("operator")
-    page.get_by_label("Địa bàn").select_option("00694")
+    page.get_by_label("Địa bàn", exact=True).select_option("00694")
     page.get_by_role("button", name="Tạo tài khoản").click()
     temporary = page.locator("#temporary-password").inner_text().strip()
     assert len(temporary) == 14

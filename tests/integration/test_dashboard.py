@@ -101,7 +101,7 @@ def counts(page: str) -> dict[str, int]:
 
 
 def station_codes(page: str) -> list[str]:
-    table = page.split('<table class="station-list">', 1)[1].split("</table>", 1)[0]
+    table = page.split('<table class="station-list"', 1)[1].split("</table>", 1)[0]
     return re.findall(r'<a href="/stations/([^"]+)">', table)
 
 
