@@ -191,7 +191,11 @@ class CommandHandler:
                 return False, f"volume must be a whole number from 0 to 100, not {volume!r}"
             return self.volume.set(volume)
         if command.kind == "stop":
-            return self._engine_answer(self.engine.stop_playback(command.id))
+            # A live announcement's stop names its stream: only that relay stops (not an emergency since).
+            url = command.args.get("url") or None
+            if url is not None and not isinstance(url, str):
+                return False, f"url must be a string, not {url!r}"
+            return self._engine_answer(self.engine.stop_playback(command.id, url))
         if command.kind == "play_now":
             sha = command.args.get("sha256")
             if not isinstance(sha, str) or not _SHA256.fullmatch(sha):

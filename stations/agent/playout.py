@@ -70,6 +70,7 @@ class _Command:
     done: Future
     broadcast: Broadcast | None = None
     broadcast_id: int | None = None
+    stream_url: str | None = None  # a stop for one relay only (a live announcement's end)
 
 
 class Playout:
@@ -137,9 +138,11 @@ class Playout:
         return self._submit(_Command("play_stream", command_id, Job.for_stream_command(command_id, url, until,
                                                                                          issued_at), Future()))
 
-    def stop_playback(self, command_id: int) -> Future:
-        """Stop what plays (no resume); the future gives (ok, detail)."""
-        return self._submit(_Command("stop", command_id, None, Future()))
+    def stop_playback(self, command_id: int, stream_url: str | None = None) -> Future:
+        """Stop what plays (no resume); the future gives (ok, detail). With ``stream_url``, stop only the relay
+        of that stream (on air, or waiting to resume after an emergency): the end of a live announcement must
+        not cut off an emergency that interrupted it."""
+        return self._submit(_Command("stop", command_id, None, Future(), stream_url=stream_url))
 
     def emergency(self, command_id: int, broadcast: Broadcast) -> Future:
         """Take an emergency broadcast (its audio verified in the cache): its first airing interrupts what plays
@@ -302,6 +305,8 @@ class Playout:
             return self._take_broadcast(command.broadcast, now)
         if command.kind == "cancel_emergency":
             return self._cancel_broadcast(command.broadcast_id, command.command_id, now)
+        if command.kind == "stop" and command.stream_url is not None:
+            return self._stop_relay(command.stream_url, command.command_id, now)
         if command.kind == "stop":
             self._resume = None
             if self.on_air is None:
@@ -319,6 +324,18 @@ class Playout:
             until = command.job.end.astimezone(self._zone or UTC)
             return True, f"relaying until {until.strftime('%H:%M:%S')}"
         return (False, error) if error else (True, "playing")
+
+    def _stop_relay(self, url: str, command_id: int, now: datetime) -> tuple[bool, str]:
+        waiting = self._resume is not None and self._resume[0].stream_url == url
+        if waiting:
+            self._resume = None
+        if self.on_air is not None and self.on_air.job.stream_url == url:
+            stopped = self.on_air.job.entry_id
+            self._interrupt(now, f"stopped by command {command_id}", resume=False)
+            return True, f"stopped {stopped}"
+        if waiting:
+            return True, "the relay will not resume"
+        return True, "that relay was not playing"
 
     def _take_broadcast(self, broadcast: Broadcast, now: datetime) -> tuple[bool, str]:
         if broadcast.id in self._book.cancelled:

@@ -227,7 +227,8 @@ def test_play_stream_relays_until_its_end_and_stop_ends_it(tmp_path):
     until = at(20)
     answer = station.engine.play_stream(41, URL, until, at(0))
     station.engine.run_until(at(5))
-    assert answer.result() == (True, "relaying until 06:20:00") or answer.result()[0]
+    # No manifest has told this engine its zone yet, so the answer's clock time is UTC.
+    assert answer.result() == (True, f"relaying until {until.astimezone(UTC):%H:%M:%S}")
     stopped = station.engine.stop_playback(42)
     station.engine.run_until(at(6))
     assert stopped.result() == (True, "stopped command-41")
@@ -326,3 +327,33 @@ def test_a_retry_is_due_retry_s_after_a_failure_and_not_while_a_probe_runs():
 def test_a_long_reason_is_cut_to_what_the_server_keeps():
     _, reason = relay_outcome(0, 10, 0, 0, 1, ["x" * 1000])
     assert len(reason) <= 480 and reason.endswith("…")
+
+
+def test_a_live_announcements_stop_ends_its_relay_only(tmp_path):
+    """The end of a live announcement sends ``stop`` with its stream's URL: an emergency that interrupted the
+    relay airs to its end, and the relay does not come back after it."""
+    station, source = relay_station(tmp_path, start=at(0), emergency_resume="skip")
+    station.engine.play_stream(41, URL, at(20), at(0))
+    station.add("storm", at(2), station.audio("flood", 120), item_class="emergency")
+    station.run_until(at(3))
+    stopped = station.engine.stop_playback(42, URL)
+    station.run_until(at(30))
+    assert stopped.result() == (True, "the relay will not resume")
+    assert brief(station.asrun.all_events()) == [
+        ("played", "command-41", "command", "06:00:00", "06:02:00", 120.0, "interrupted by emergency storm"),
+        ("played", "storm", "emergency", "06:02:00", "06:04:00", 120.0, None),
+    ]
+
+
+@pytest.mark.parametrize(("url", "answer", "still_relaying"), [
+    (URL, (True, "stopped command-41"), False),
+    ("http://127.0.0.1:8000/another-mount", (True, "that relay was not playing"), True),
+])
+def test_a_stop_naming_a_stream_stops_that_relay_and_no_other(tmp_path, url, answer, still_relaying):
+    station, source = relay_station(tmp_path, start=at(0))
+    station.engine.play_stream(41, URL, at(20), at(0))
+    station.engine.run_until(at(5))
+    stopped = station.engine.stop_playback(42, url)
+    station.engine.run_until(at(6))
+    assert stopped.result() == answer
+    assert (station.engine.on_air is not None) is still_relaying

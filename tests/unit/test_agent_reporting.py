@@ -178,8 +178,8 @@ class FakeEngine:
         future.set_result(result)
         return future
 
-    def stop_playback(self, command_id):
-        self.calls.append(("stop", command_id))
+    def stop_playback(self, command_id, stream_url=None):
+        self.calls.append(("stop", command_id) if stream_url is None else ("stop", command_id, stream_url))
         return self._done((True, "stopped a"))
 
     def play_now(self, command_id, audio, issued_at):
@@ -212,6 +212,13 @@ def test_each_command_runs_once_and_is_acknowledged_each_time_it_comes(handler):
     assert server.acks == [(5, True, "stopped a"), (5, True, "stopped a")]
 
 
+def test_a_live_announcements_stop_names_its_stream_to_the_engine(handler):
+    handler, engine, server, *_ = handler
+    url = "http://radio.example:8000/live-ab12"
+    assert handler.handle({"id": 6, "kind": "stop", "args": {"live": 3, "url": url}}) == (True, "stopped a")
+    assert engine.calls == [("stop", 6, url)]
+
+
 def test_set_volume_is_kept_and_applied_with_the_volume_command(handler):
     handler, _, server, ran, agent = handler
     assert handler.handle({"id": 1, "kind": "set_volume", "args": {"volume": 35}}) == (True, "volume 35")
@@ -226,6 +233,7 @@ def test_set_volume_is_kept_and_applied_with_the_volume_command(handler):
     ({"id": 7, "kind": "reboot", "args": {}}, "unknown command kind 'reboot'"),
     ({"id": 8, "kind": "play_now", "args": {"sha256": "xyz"}}, "sha256 must be 64 lowercase hex digits"),
     ({"id": 9, "kind": "stop", "args": [1]}, "bad command: args must be an object"),
+    ({"id": 10, "kind": "stop", "args": {"live": 3, "url": 7}}, "url must be a string, not 7"),
 ])
 def test_bad_commands_are_refused_in_their_ack(handler, raw, detail):
     handler, engine, server, *_ = handler
