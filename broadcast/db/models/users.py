@@ -25,6 +25,10 @@ class User(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
+    # Where notices reach the person (an emergency waiting for its approver). Kept in lower case, so that the
+    # unique constraint holds whatever the letter case on both databases (an index on lower(email) is not
+    # reflected by SQLite). None: no address given; NULLs never collide.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(str_enum(Role))
     # The subtree this user sees and changes; None only for admins (the whole service).
