@@ -23,6 +23,14 @@ REMOTE_REPLIES = (
     (re.compile(r"bad command: (?P<why>.*)"), _l("the station could not read the command: %(why)s")),
     (re.compile(r"unknown command kind .*"), _l("the station does not know this command (update its agent)")),
 )
+# Live relays (a "speak now" announcement, a play_stream command): stations/agent/playout.py.
+RELAY_REPLIES = (
+    (re.compile(r"relaying until (?P<time>\d\d:\d\d(:\d\d)?)"), _l("relaying until %(time)s")),
+    (re.compile(r"the relay will not resume"), _l("the relay will not resume")),
+    (re.compile(r"that relay was not playing"), _l("that stream was not playing")),
+    (re.compile(r"emergency \d+ is on air"), _l("an emergency broadcast is on air")),
+    (re.compile(r"bad play_stream: (?P<why>.*)"), _l("the station could not read the command: %(why)s")),
+)
 # Emergencies: stations/agent/emergencies.py.
 EMERGENCY_REPLIES = (
     (re.compile(r"received; airs (?P<n>\d+) times from (?P<time>\d\d:\d\d(:\d\d)?)"),
@@ -40,7 +48,7 @@ EMERGENCY_REPLIES = (
 def agent_reply(text: str | None) -> str:
     """An agent's answer in the reader's language (the agent's own words when the answer is not known)."""
     said = (text or "").strip()
-    for pattern, message in (*EMERGENCY_REPLIES, *REMOTE_REPLIES):
+    for pattern, message in (*EMERGENCY_REPLIES, *RELAY_REPLIES, *REMOTE_REPLIES):
         found = pattern.fullmatch(said)
         if found:
             return str(message) % found.groupdict()

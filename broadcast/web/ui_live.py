@@ -29,6 +29,7 @@ from broadcast.formats import clock_length
 from broadcast.i18n import _, _l
 from broadcast.services import areas, emergency_delivery, live_relay, live_sessions, scope, target_tree
 from broadcast.services.emergencies import Outgoing
+from broadcast.web.agent_replies import agent_reply
 from broadcast.web.auth import role_required, signed_in_user
 from broadcast.web.context import db, settings
 from broadcast.web.placement_forms import ListField
@@ -240,7 +241,7 @@ END_LABELS = {LiveEnd.STOPPED: _l("stopped by a person"), LiveEnd.DROPPED: _l("t
 
 @bp.app_context_processor
 def _labels() -> dict:
-    return {"live_state_label": lambda s: str(STATE_LABELS.get(s, s)),
+    return {"live_state_label": lambda s: str(STATE_LABELS.get(s, s)), "live_agent_reply": agent_reply,
             "live_session_label": lambda s: str(SESSION_LABELS.get(s, s)),
             "live_end_label": lambda r: str(END_LABELS.get(r, "")) if r else "", "live_length": clock_length,
             "may_speak_live": lambda: current_user.is_authenticated and scope.has_role(current_user,
