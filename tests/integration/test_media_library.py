@@ -453,3 +453,26 @@ def test_the_migration_lists_the_fillers_slots_already_had(blank_url):
         assert [(c.audio_asset_id, c.kind, c.title, c.owner_area_id, c.uploaded_by_id) for c in clips] == [
             (filler_id, "filler", "Buổi chiều", province_id, None)]  # once per filler and area, under the first name
     database.dispose()
+
+
+def test_search_ignores_tone_marks_and_letter_case_as_people_type(app, tmp_path):
+    # Editors type on phones and office keyboards without a Vietnamese input method: "mong" must find "Mông",
+    # "dai tinh" "đài tỉnh", and upper case must match on SQLite too (its lower() only knows ASCII).
+    editor = signed_in(app, "bientap")
+    mong = recording_item(app, title="Chương trình tiếng Mông tuần 1")
+    dao = recording_item(app, title="Bản tin tiếng Dao", language="dao")
+    _attach(app, editor, mong, tone(tmp_path / "a.mp3", 3, freq=300))
+    _attach(app, editor, dao, tone(tmp_path / "b.mp3", 2, freq=500))
+    assert add_clip(editor, tone(tmp_path / "j.wav", 2, freq=700), "Nhạc hiệu đài tỉnh").status_code == 200
+
+    def found(text: str) -> list:
+        return sorted(title for _kind, title in rows(editor.get("/media", query_string={"q": text}).get_data(
+            as_text=True)))
+
+    assert found("mong") == found("MÔNG") == found("Mông") == ["Chương trình tiếng Mông tuần 1"]
+    assert found("chuong trinh") == ["Chương trình tiếng Mông tuần 1"]
+    assert found("dai tinh") == found("ĐÀI TỈNH") == ["Nhạc hiệu đài tỉnh"]
+    assert found("nhac hieu") == found("nhạc hiệu") == ["Nhạc hiệu đài tỉnh"]  # the title and the kind's label
+    assert found("tieng dao") == ["Bản tin tiếng Dao"]
+    assert found("ban ghi") == ["Bản tin tiếng Dao", "Chương trình tiếng Mông tuần 1"]  # the kind "Bản ghi âm"
+    assert found("tay") == []
