@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from broadcast.db.models import Area, Role, User
 from broadcast.errors import Forbidden, InvalidInput, NotFound, Problems
 from broadcast.i18n import _l
-from broadcast.services import scope, two_factor, users
+from broadcast.services import scope, two_factor, user_email, users
 from broadcast.services.audit import record
 
 MANAGERS = (Role.ADMIN, Role.EDITOR)
@@ -89,22 +89,28 @@ def _not_self(actor: User, user: User) -> None:
 
 
 def create(session: Session, actor: User, *, username: str, role: Role, scope_area: Area | None,
-           full_name: str = "") -> Made:
+           full_name: str = "", email: str | None = None) -> Made:
     require_manager(actor)
-    # Both fields wrong: one answer names both (one alone is refused below, as 422 or 409 as before).
+    # Several fields wrong: one answer names them all (one alone is refused below, as 422 or 409 as before).
     problems = Problems()
     if role is not Role.ADMIN and scope_area is None:
         problems.add("scope", _l("Every role but admin needs a scope area."))
     if (name_problem := users.username_problem(session, username)) is not None:
         problems.add("username", name_problem)
+    email_problem = user_email.problem(session, email)
+    if email_problem is not None:
+        problems.add("email", email_problem.message)
     if len(problems.found) > 1:
         problems.raise_any()
     _check_assignment(actor, role, scope_area)
+    if email_problem is not None:
+        raise email_problem
     password = temporary_password()
     while len(username.strip()) >= 3 and username.strip().lower() in password:  # the policy would refuse it
         password = temporary_password()
     user = users.create_user(session, username=username, password=password, role=role, scope_area=scope_area,
-                             full_name=full_name, actor=actor, must_change_password=True)
+                             full_name=full_name, actor=actor, must_change_password=True,
+                             email=user_email.normalized(email))
     return Made(user, password)
 
 
@@ -112,12 +118,26 @@ _UNCHANGED = object()
 
 
 def update(session: Session, actor: User, user: User, *, role: Role | None = None,
-           scope_area: Area | None | object = _UNCHANGED, full_name: str | None = None) -> User:
-    """Change the role, scope area or name; the change applies at the person's next request."""
+           scope_area: Area | None | object = _UNCHANGED, full_name: str | None = None,
+           email: str | None | object = _UNCHANGED) -> User:
+    """Change the role, scope area, name or e-mail address; the change applies at the person's next request."""
     _not_self(actor, user)
     new_role = role or user.role
     new_area = user.scope_area if scope_area is _UNCHANGED else scope_area
+    # The fields' own problems all in one answer; who may do what is decided before any of them is reported.
+    problems = Problems()
+    if new_role is not Role.ADMIN and new_area is None:
+        problems.add("scope", _l("Every role but admin needs a scope area."))
+    if full_name is not None and len(full_name.strip()) > 200:
+        problems.add("full_name", _l("A name has at most 200 characters."))
+    email_problem = None if email is _UNCHANGED else user_email.problem(session, email, user=user)
+    if email_problem is not None:
+        problems.add("email", email_problem.message)
+    if len(problems.found) > 1:
+        problems.raise_any()
     _check_assignment(actor, new_role, new_area)
+    if email_problem is not None:
+        raise email_problem
     changes = {}
     if new_role is not user.role:
         changes["role"] = [user.role.value, new_role.value]
@@ -130,6 +150,8 @@ def update(session: Session, actor: User, user: User, *, role: Role | None = Non
             raise InvalidInput(_l("A name has at most 200 characters."), field="full_name")
         changes["full_name"] = [user.full_name, full_name.strip()]
         user.full_name = full_name.strip()
+    if email is not _UNCHANGED:
+        changes.update(user_email.change(session, user, email))
     if changes:
         record(session, actor, "user.update", "user", user.id, {"username": user.username, **changes})
     session.commit()

@@ -5,14 +5,14 @@ even when not looking at the pages (which show a banner) and even without a webh
 together in the request (who gets it, what it says) and sent by a background thread, so a slow or absent mail
 server never delays the request, nor the warning.
 
-The users table has no e-mail column yet: an approver is written to when their login is an e-mail address
-(``approver_addresses`` is the one place that would read such a column).
+An approver is written to at their address (``users.email``), or, for installations whose approvers log in with
+their address and have not given one yet, at their login when it is an address. Those with neither are counted
+and named (``Reach.without_address``), so the emergency's page can say who was not told.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 import threading
 from dataclasses import dataclass
@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import EmergencyBroadcast, Role, User
+from broadcast.services import user_email
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 20.0
-ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$")
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,42 @@ class Notice:
     body: str
 
 
-def approver_addresses(session: Session, broadcast: EmergencyBroadcast) -> list[str]:
+@dataclass(frozen=True)
+class Reach:
+    """Who hears of it by e-mail: the addresses, and the approvers who may approve it but have none (by name)."""
+
+    addresses: tuple[str, ...]
+    without_address: tuple[str, ...]
+
+
+def address_of(user: User) -> str | None:
+    """The person's address; else their login when it is one (approvers who log in with their address)."""
+    if user.email:
+        return user.email
+    login = user.username.strip().lower()
+    return login if user_email.is_address(login) else None
+
+
+def approvers_reach(session: Session, broadcast: EmergencyBroadcast) -> Reach:
     """Active approvers who may approve it (their area holds every one of its areas), the requester aside."""
-    found = []
+    addresses: list[str] = []
+    without: list[str] = []
     for user in session.scalars(select(User).where(User.role == Role.APPROVER, User.active.is_(True))
                                 .order_by(User.username)):
-        if user.id == broadcast.requested_by_id or not ADDRESS.match(user.username):
-            continue
         mine = user.scope_area
-        if mine is not None and broadcast.areas and all(a.path.startswith(mine.path) for a in broadcast.areas):
-            found.append(user.username)
-    return found
+        if user.id == broadcast.requested_by_id or mine is None or not broadcast.areas:
+            continue
+        if all(a.path.startswith(mine.path) for a in broadcast.areas):
+            address = address_of(user)
+            if address is None:
+                without.append((user.full_name or "").strip() or user.username)
+            elif address not in addresses:
+                addresses.append(address)
+    return Reach(tuple(addresses), tuple(without))
+
+
+def approver_addresses(session: Session, broadcast: EmergencyBroadcast) -> list[str]:
+    return list(approvers_reach(session, broadcast).addresses)
 
 
 def send(smtp_url: str, sender: str, notice: Notice, *, timeout: float = TIMEOUT_S) -> None:

@@ -38,7 +38,8 @@ def username_problem(session: Session, username: str):
 
 
 def create_user(session: Session, *, username: str, password: str, role: Role, scope_area: Area | None,
-                full_name: str = "", actor: User | str = "cli", must_change_password: bool = False) -> User:
+                full_name: str = "", actor: User | str = "cli", must_change_password: bool = False,
+                email: str | None = None) -> User:
     username = username.strip()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise InvalidInput(_l("A username is 1 to 64 characters without spaces."), field="username")
@@ -48,11 +49,12 @@ def create_user(session: Session, *, username: str, password: str, role: Role, s
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(_l("The username %(name)s is already taken.", name=username), field="username")
     user = User(username=username, full_name=full_name, password_hash=hash_password(password), role=role,
-                scope_area=scope_area, must_change_password=must_change_password)
+                scope_area=scope_area, must_change_password=must_change_password, email=email)
     session.add(user)
     session.flush()
     record(session, actor, "user.create", "user", user.id, {"username": username, "role": role.value,
-                                                             "scope": scope_area.code if scope_area else None})
+                                                             "scope": scope_area.code if scope_area else None,
+                                                             **({"email": email} if email else {})})
     session.commit()
     return user
 

@@ -1,4 +1,4 @@
-"""A person's own account: their personal API tokens, and changing their password."""
+"""A person's own account: their e-mail address, their personal API tokens, and changing their password."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 from broadcast.errors import DomainError
 from broadcast.i18n import _, _l
 from broadcast.security import MIN_PASSWORD_LENGTH
-from broadcast.services import api_tokens, users
+from broadcast.services import api_tokens, user_email, users
 from broadcast.web import sessions
 from broadcast.web.auth import login_required, signed_in_user
 from broadcast.web.context import db
@@ -58,16 +58,45 @@ class TokenForm(FlaskForm):
         NumberRange(1, api_tokens.MAX_DAYS, message=_l("From 1 to %(max)s days.", max=api_tokens.MAX_DAYS))])
 
 
-def _account(form: TokenForm, *, new_token: str | None = None, status: int = 200):
+class EmailForm(FlaskForm):
+    # Checked by broadcast.services.user_email, the same messages as on the account administration pages.
+    email = StringField(_l("E-mail address"), render_kw={"type": "email", "autocomplete": "email",
+                                                         "inputmode": "email"})
+
+
+def _account(form: TokenForm, *, new_token: str | None = None, status: int = 200, email_form=None):
     user = signed_in_user()
+    if email_form is None:
+        email_form = EmailForm(formdata=None, data={"email": user.email or ""})
     return render_template("account/account.html", person=user, tokens=api_tokens.tokens_of(db(), user),
-                           token_state=api_tokens.state, form=form, new_token=new_token), status
+                           token_state=api_tokens.state, form=form, new_token=new_token,
+                           email_form=email_form), status
 
 
 @bp.route("/account")
 @login_required
 def account_page():
     return _account(TokenForm(formdata=None))
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+def change_email():
+    """Set or remove one's own address (where an approver hears of an emergency waiting for them)."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            user_email.change_own(db(), signed_in_user(), form.email.data)
+        except DomainError as error:
+            db().rollback()
+            form.email.errors = [*form.email.errors, str(error.message)]
+        else:
+            flash(_("Your e-mail address is saved.") if form.email.data.strip()
+                  else _("Your e-mail address is removed."), "info")
+            return redirect(url_for(".account_page"), 303)
+    elif form.is_submitted():
+        form.email.errors = [*form.email.errors, _("The form expired; try again.")]
+    return _account(TokenForm(formdata=None), email_form=form, status=422)
 
 
 @bp.route("/account/tokens", methods=["POST"])

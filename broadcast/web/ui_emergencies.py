@@ -23,10 +23,11 @@ from wtforms import DateTimeLocalField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from broadcast.db.models import EmergencyBroadcast, EmergencyState, ItemClass, NewsItem, Role, User
+from broadcast.db.models import AuditLog, EmergencyBroadcast, EmergencyState, ItemClass, NewsItem, Role, User
 from broadcast.errors import DomainError, Problems
 from broadcast.i18n import _, _l
 from broadcast.services import areas, emergencies, emergency_delivery, emergency_notice, scope, target_tree
+from broadcast.services.audit import record
 from broadcast.web.agent_replies import agent_reply
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
@@ -142,11 +143,16 @@ def request_emergency():
 
 
 def notify_approvers(broadcast: EmergencyBroadcast) -> None:
-    """E-mail the approvers of its areas that it waits for them, in Vietnamese, from a background thread."""
+    """E-mail the approvers of its areas that it waits for them, in Vietnamese, from a background thread; the
+    audit (and so the emergency's page) says how many were written to and who was not, having no address."""
     current = settings()
     if not current.smtp_url:
         return
-    recipients = tuple(emergency_notice.approver_addresses(db(), broadcast))
+    reach = emergency_notice.approvers_reach(db(), broadcast)
+    record(db(), "service", NOTICE_ACTION, "emergency", broadcast.id,
+           {"written": len(reach.addresses), "without_address": list(reach.without_address)})
+    db().commit()
+    recipients = reach.addresses
     if not recipients:
         return
     link = url_for(".emergency_page", broadcast_id=broadcast.id, _external=True)
@@ -172,13 +178,25 @@ def _requester(broadcast: EmergencyBroadcast) -> str:
     return f"CAP {broadcast.cap_sender or ''}".strip()
 
 
+NOTICE_ACTION = "emergency.notice"
+
+
+def _notice(broadcast: EmergencyBroadcast) -> dict | None:
+    """What the e-mail to the approvers reached (the audit's last word on it), None when none was sent."""
+    return db().scalar(select(AuditLog.details).where(AuditLog.action == NOTICE_ACTION,
+                                                      AuditLog.entity_type == "emergency",
+                                                      AuditLog.entity_id == str(broadcast.id))
+                       .order_by(AuditLog.id.desc()).limit(1))
+
+
 def _detail_context(user: User, broadcast: EmergencyBroadcast) -> dict:
     tracks = emergencies.tracking(db(), broadcast, now=utc_now(),
                                   silent_after=timedelta(seconds=settings().emergency_silent_after_s))
     expired = _expired(broadcast)
     return {"broadcast": broadcast, "tracks": tracks, "summary": emergencies.summary(tracks),
             "by_area": emergencies.by_commune(tracks), "expired": expired,
-            "open": broadcast.state in (EmergencyState.PENDING, EmergencyState.ISSUED) and not expired}
+            "open": broadcast.state in (EmergencyState.PENDING, EmergencyState.ISSUED) and not expired,
+            "notice": _notice(broadcast)}
 
 
 @bp.route("/emergencies/<int:broadcast_id>")

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 from broadcast.db.models import Area, Level, Role, Structure, User
 from broadcast.errors import DomainError
 from broadcast.i18n import _, _l
-from broadcast.services import account_admin, areas, scope
+from broadcast.services import account_admin, areas, scope, user_email
 from broadcast.web.auth import role_required, signed_in_user
 from broadcast.web.context import db
 from broadcast.web.form_errors import show_problems
@@ -32,16 +32,30 @@ AREA_SEARCH = {"data-searchable": True, "data-search-label": _l("Search the area
                "data-search-count": _l("Found: {n}"), "data-search-none": _l("No area matches.")}
 
 
+# Checked by the service (broadcast.services.user_email), whose messages are the same on the API; the input's
+# type only brings the phone's e-mail keyboard.
+EMAIL_INPUT = {"type": "email", "autocomplete": "email", "inputmode": "email"}
+
+
+def _email_problem_too(form, user: User | None = None) -> None:
+    """The form's own validators refused something, so the service was not asked: say the address's problem
+    as well, so that every error is shown at once."""
+    if not form.email.errors and (refused := user_email.problem(db(), form.email.data, user=user)) is not None:
+        form.email.errors = [*form.email.errors, str(refused.message)]
+
+
 class AccountForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(message=_l("Enter a username.")), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    email = StringField(_l("E-mail address"), render_kw=EMAIL_INPUT)
     role = SelectField(_l("Role"))
     scope = SelectField(_l("Area"), render_kw=AREA_SEARCH)
 
 
 class ChangeForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    email = StringField(_l("E-mail address"), render_kw=EMAIL_INPUT)
     role = SelectField(_l("Role"))
     scope = SelectField(_l("Area"), render_kw=AREA_SEARCH)
 
@@ -89,19 +103,23 @@ def create_user():
     if form.validate_on_submit():
         try:
             made = account_admin.create(db(), actor, username=form.username.data, role=Role(form.role.data),
-                                        scope_area=_area(form.scope.data), full_name=form.full_name.data or "")
+                                        scope_area=_area(form.scope.data), full_name=form.full_name.data or "",
+                                        email=form.email.data)
         except DomainError as error:
             db().rollback()
             _show_error(form, error)
         else:
             return _detail(made.user, temporary_password=made.temporary_password, status=201)
+    elif form.is_submitted():
+        _email_problem_too(form)
     return _list(form, 422)
 
 
 def _detail(user: User, *, form=None, temporary_password: str | None = None, status: int = 200):
     actor = signed_in_user()
     if form is None:
-        form = ChangeForm(formdata=None, data={"full_name": user.full_name, "role": user.role.value,
+        form = ChangeForm(formdata=None, data={"full_name": user.full_name, "email": user.email or "",
+                                               "role": user.role.value,
                                                "scope": user.scope_area.code if user.scope_area else NO_AREA})
         _choices(form, actor)
     return render_template("users/detail.html", person=user, form=form, temporary_password=temporary_password,
@@ -124,13 +142,15 @@ def change_user(user_id: int):
     if form.validate_on_submit():
         try:
             account_admin.update(db(), actor, user, role=Role(form.role.data), scope_area=_area(form.scope.data),
-                                 full_name=form.full_name.data or "")
+                                 full_name=form.full_name.data or "", email=form.email.data)
         except DomainError as error:
             db().rollback()
             _show_error(form, error)
         else:
             flash(_("Saved."), "info")
             return redirect(url_for(".user_page", user_id=user.id), 303)
+    elif form.is_submitted():
+        _email_problem_too(form, user)
     return _detail(user, form=form, status=422)
 
 

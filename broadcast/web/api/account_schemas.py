@@ -19,6 +19,8 @@ class AccountSchema(ma.Schema):
     id = ma.fields.Integer()
     username = ma.fields.String()
     full_name = ma.fields.String()
+    email = ma.fields.String(allow_none=True, metadata={
+        "description": "where notices reach the person (an emergency waiting for an approver); lower case, unique"})
     role = ma.fields.Enum(Role, by_value=True)
     scope_area = ma.fields.Nested(AreaRefSchema, allow_none=True)
     active = ma.fields.Boolean()
@@ -31,6 +33,8 @@ class AccountSchema(ma.Schema):
 class AccountCreateSchema(ma.Schema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
     full_name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    email = ma.fields.String(load_default=None, allow_none=True, metadata={
+        "description": "optional; where notices reach the person"})
     role = ma.fields.Enum(Role, by_value=True, required=True)
     scope = ma.fields.String(load_default=None, allow_none=True, metadata={
         "description": "statistics-office code of the area the person works in; none only for an admin"})
@@ -38,6 +42,7 @@ class AccountCreateSchema(ma.Schema):
 
 class AccountChangeSchema(ma.Schema):
     full_name = ma.fields.String(validate=ma.validate.Length(max=200))
+    email = ma.fields.String(allow_none=True, metadata={"description": "null or empty removes the address"})
     role = ma.fields.Enum(Role, by_value=True)
     scope = ma.fields.String(allow_none=True, metadata={"description": "area code; null only for an admin"})
 

@@ -41,7 +41,7 @@ def list_users():
 def create_user(data):
     """Make an account with a temporary password, answered this once; the person changes it at first login."""
     made = account_admin.create(db(), signed_in_user(), username=data["username"], role=data["role"],
-                                scope_area=_area(data["scope"]), full_name=data["full_name"])
+                                scope_area=_area(data["scope"]), full_name=data["full_name"], email=data["email"])
     return {"user": made.user, "temporary_password": made.temporary_password}
 
 
@@ -57,12 +57,14 @@ def get_user(user_id: int):
 @blp.response(200, AccountSchema)
 @role_required(*MANAGERS)
 def change_user(data, user_id: int):
-    """Change the role, area or name; it applies at the person's next request."""
+    """Change the role, area, name or e-mail address; it applies at the person's next request."""
     actor = signed_in_user()
     user = account_admin.get_managed(db(), actor, user_id)
     changes = {"role": data.get("role"), "full_name": data.get("full_name")}
     if "scope" in data:
         changes["scope_area"] = _area(data["scope"])
+    if "email" in data:
+        changes["email"] = data["email"]
     return account_admin.update(db(), actor, user, **changes)
 
 
