@@ -31,8 +31,9 @@ from broadcast.db.models import (
     Slot,
     Structure,
 )
-from broadcast.services import areas, items, slots, users
+from broadcast.services import areas, items, slots, stations, users
 from broadcast.services.demo import DEMO_PASSWORD
+from stations import manifest as wire
 from tests.audio_fixtures import silence, speech, tone
 from tests.conftest import csrf_from, log_in
 from tests.services import need_tool
@@ -476,3 +477,39 @@ def test_search_ignores_tone_marks_and_letter_case_as_people_type(app, tmp_path)
     assert found("tieng dao") == ["Bản tin tiếng Dao"]
     assert found("ban ghi") == ["Bản tin tiếng Dao", "Chương trình tiếng Mông tuần 1"]  # the kind "Bản ghi âm"
     assert found("tay") == []
+
+
+def test_a_reused_recording_and_a_library_filler_reach_the_stations_manifest(app, tmp_path):
+    # From the library to the loudspeaker: the new draft airs the reused recording, and the slot's stations get
+    # the chosen filler in the gaps, as the agent reads its manifest.
+    editor = signed_in(app, "bientap")
+    source = recording_item(app, title="Bản tin tiếng Mông số 5")
+    _attach(app, editor, source, tone(tmp_path / "mong.mp3", 3, freq=330))
+    made = editor.post("/media/reuse", data={"csrf_token": csrf_from(editor.get("/media").data), "item_id": source})
+    reused = int(made.headers["Location"].rsplit("/", 1)[1])
+    assert add_clip(editor, tone(tmp_path / "f.mp3", 4, freq=660), "Nhạc đệm", kind="filler").status_code == 200
+    with app.app_context(), sessions(app) as session:
+        api = {name: {"Authorization": "Bearer " + users.issue_api_token(session, users.get_user(session, name), "t")}
+               for name in ("bientap", "pheduyet")}
+        station = {"Authorization": "Bearer " + stations.issue_token(session, stations.get_station(session,
+                                                                                                    "HG1-01"))}
+        recording_sha = session.get(NewsItem, source).audio_asset.sha256
+        clip = session.scalar(select(LibraryClip))
+        clip_id, filler_sha = clip.id, clip.audio_asset.sha256
+    slot_id = province_slot(app)
+    assert editor.post(f"/api/v1/items/{reused}/submit", headers=api["bientap"]).status_code == 200
+    assert editor.post(f"/api/v1/items/{reused}/approve", headers=api["pheduyet"]).status_code == 200
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    placed = editor.post("/api/v1/placements", headers=api["bientap"], json={
+        "item_id": reused, "slot_id": slot_id, "targets": ["08"], "date_from": tomorrow, "date_until": tomorrow})
+    assert placed.status_code == 201, placed.json
+    assert editor.post(f"/media/clips/{clip_id}/filler", data={
+        "csrf_token": csrf_from(editor.get("/media").data), "slot_id": slot_id}).status_code == 302
+
+    manifest = wire.from_json(editor.get("/api/v1/stations/HG1-01/manifest", headers=station).data)
+    [day] = [d for d in manifest.days if d.date.isoformat() == tomorrow]
+    [bulletin] = [e for e in day.entries if e.item_id == reused]
+    assert bulletin.kind == "item" and bulletin.audio.sha256 == recording_sha
+    fillers = [e for e in day.entries if e.kind == "filler"]
+    assert fillers and {e.audio.sha256 for e in fillers} == {filler_sha}
+    assert {recording_sha, filler_sha} <= {a.sha256 for a in wire.audio_files(manifest)}
