@@ -6,9 +6,15 @@ address, the page saying how many approvers were told and naming those who have 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
+from broadcast.db.engine import Database
 from broadcast.db.models import AuditLog, Role, User
 from broadcast.services import areas, users
 from tests.conftest import csrf_from, log_in
@@ -189,3 +195,59 @@ def test_nobody_with_an_address_is_said_plainly(world, client, inbox):  # noqa: 
     assert "Chưa gửi cho người phê duyệt nào." in page
     assert "Không được gửi vì chưa có địa chỉ e-mail: Lãnh đạo phê duyệt." in page
     assert inbox.messages == []
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def blank_url(request, tmp_path):
+    """The address of a database with nothing in it (not even the schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server = make_url(request.getfixturevalue("postgres_server_url"))
+    name = f"{server.database}_email"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _migrate(database: Database, revision: str, *, down: bool = False) -> None:
+    config = database.alembic_config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def _add_user(connection, username: str, email: str | None = None) -> None:
+    columns = "username, full_name, password_hash, role, active, created_at, updated_at"
+    values = ":username, '', 'x', 'admin', :yes, :now, :now"
+    if email is not None:
+        columns, values = f"{columns}, email", f"{values}, :email"
+    connection.execute(text(f"INSERT INTO users ({columns}) VALUES ({values})"),  # noqa: S608 - fixed names
+                       {"username": username, "email": email, "yes": True, "now": datetime.now(UTC)})
+
+
+def test_the_migration_adds_an_empty_unique_address_to_existing_accounts(blank_url):
+    database = Database(blank_url)
+    try:
+        _migrate(database, "0016")
+        with database.engine.begin() as connection:
+            _add_user(connection, "lanhdao@ubnd.example.vn")
+            _add_user(connection, "pheduyet")
+        _migrate(database, "0017")
+        with database.engine.begin() as connection:
+            assert connection.execute(text("SELECT username, email FROM users ORDER BY username")).all() == [
+                ("lanhdao@ubnd.example.vn", None), ("pheduyet", None)]  # the login stays the fallback
+            _add_user(connection, "bientap", "bientap@tuyenquang.example.vn")
+        with pytest.raises(IntegrityError), database.engine.begin() as connection:
+            _add_user(connection, "bientap2", "bientap@tuyenquang.example.vn")
+        _migrate(database, "0016", down=True)
+        with database.engine.connect() as connection:
+            assert "email" not in {c["name"] for c in inspect(connection).get_columns("users")}
+        _migrate(database, "head")
+        assert database.current_revision() == database.head_revision()
+    finally:
+        database.dispose()
