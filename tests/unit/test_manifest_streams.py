@@ -130,13 +130,20 @@ def test_writer_refuses_broken_relays(bad, field, message):
     assert message in caught.value.message
 
 
-def test_the_m3u8_names_the_stream_for_its_window():
-    manifest = with_relay(entry(KEY, 0, at(DAY1, 6), NEWS), relay(1, at(DAY1, 6, 5), minutes=2))
+def test_the_m3u8_plays_a_relay_as_its_fallback_for_its_window_and_names_the_stream():
+    """Players read each entry to its end: a live stream's address would hold them there for good."""
+    manifest = with_relay(entry(KEY, 0, at(DAY1, 6), NEWS), relay(1, at(DAY1, 6, 5), minutes=2, play_ms=100_000,
+                                                              end=at(DAY1, 6, 5) + timedelta(seconds=100)),
+                          relay(2, at(DAY1, 7), fallback=None))
     lines = to_m3u8(manifest, DAY1).splitlines()
-    at_stream = lines.index(VOV)
-    assert lines[at_stream - 1] == "#EXTVLCOPT:run-time=120.000"
-    assert lines[at_stream - 2] == "#EXTINF:120.000,Tiếp sóng VOV1"
-    assert lines[at_stream - 3] == "#EXT-X-PROGRAM-DATE-TIME:2026-11-29T06:05:00+07:00"
+    assert VOV not in [line for line in lines if not line.startswith("#")]
+    assert "#RELAY:2026-11-29T06:05:00+07:00 100.000 s " + VOV in lines
+    assert "#RELAY:2026-11-29T07:00:00+07:00 1800.000 s " + VOV in lines  # no fallback: the comment alone
+    relayed = [n for n, line in enumerate(lines) if line.endswith(",Tiếp sóng VOV1")]
+    assert [lines[n] for n in relayed] == ["#EXTINF:30.000,Tiếp sóng VOV1"] * 3 + ["#EXTINF:10.000,Tiếp sóng VOV1"]
+    assert [lines[n - 1][-14:-6] for n in relayed] == ["06:05:00", "06:05:30", "06:06:00", "06:06:30"]
+    assert lines[relayed[-1] + 1] == "#EXTVLCOPT:stop-time=10.000"
+    assert lines[relayed[-1] + 2].endswith(FILLER.url) and lines[-1] == "#EXT-X-ENDLIST"
 
 
 def test_a_pushed_manifest_names_the_fallback_beside_it_and_stays_valid():
