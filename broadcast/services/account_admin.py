@@ -154,7 +154,7 @@ def update(session: Session, actor: User, user: User, *, role: Role | None = Non
         changes.update(user_email.change(session, user, email))
     if changes:
         record(session, actor, "user.update", "user", user.id, {"username": user.username, **changes})
-    session.commit()
+    user_email.commit(session, changes)
     return user
 
 

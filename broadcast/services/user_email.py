@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcast.db.models import User
@@ -71,4 +72,16 @@ def change_own(session: Session, user: User, raw: str | None) -> None:
     changes = change(session, user, raw)
     if changes:
         record(session, user, "user.update", "user", user.id, {"username": user.username, **changes})
-    session.commit()
+    commit(session, changes)
+
+
+def commit(session: Session, changes: dict) -> None:
+    """Commit; an address taken by someone else between the check and now is refused as it would have been."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if "email" not in changes:
+            raise
+        raise Conflict(_l("The e-mail address %(address)s already belongs to another account.",
+                          address=changes["email"][1]), field="email") from None

@@ -44,3 +44,9 @@ def test_an_admin_sets_an_approvers_address_on_a_phone(phone, live_url):
     assert phone.get_by_label("Địa chỉ e-mail").input_value() == "lanhdao@tuyenquang.example.vn"
     fits_the_screen(phone)
     screenshot(phone, "user-email-saved-phone.png")
+
+    # The list shows who has an address (an approver without one is not told of a waiting emergency).
+    phone.get_by_role("link", name="Tài khoản", exact=True).first.click()
+    row = phone.locator("table.accounts tr", has_text="pheduyet")
+    assert row.get_by_text("lanhdao@tuyenquang.example.vn").is_visible()
+    fits_the_screen(phone)

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from broadcast.db.engine import Database
 from broadcast.db.models import AuditLog, Role, User
-from broadcast.services import areas, users
+from broadcast.errors import Conflict
+from broadcast.services import areas, user_email, users
 from tests.conftest import csrf_from, log_in
 from tests.integration.test_account_admin import Api, _id
 from tests.integration.test_emergencies import warning_item, world  # noqa: F401 - the fixture
@@ -112,6 +113,7 @@ def test_the_account_pages_set_an_address_and_show_every_error_at_once(seeded, c
     assert saved.status_code == 303
     shown = page_of(client.get(f"/users/{approver}"))
     assert "pheduyet@tuyenquang.example.vn" in shown and "Đã lưu" in shown
+    assert re.search(r'data-label="Địa chỉ e-mail">pheduyet@tuyenquang\.example\.vn<', page_of(client.get("/users")))
 
     # A new account with a taken address and a missing username (the form's own check): both in one answer.
     listed = client.get("/users")
@@ -251,3 +253,15 @@ def test_the_migration_adds_an_empty_unique_address_to_existing_accounts(blank_u
         assert database.current_revision() == database.head_revision()
     finally:
         database.dispose()
+
+
+def test_an_address_taken_between_the_check_and_the_commit_is_refused_the_same_way(seeded):
+    database = seeded.extensions["database"]
+    with seeded.app_context(), database.sessions() as first, database.sessions() as second:
+        changes = user_email.change(first, users.get_user(first, "pheduyet"), "chung@tuyenquang.example.vn")
+        users.get_user(second, "bientap").email = "chung@tuyenquang.example.vn"
+        second.commit()
+        with pytest.raises(Conflict) as refused:
+            user_email.commit(first, changes)
+        assert refused.value.field == "email" and "chung@tuyenquang.example.vn" in str(refused.value.message)
+    assert _email_of(seeded, "pheduyet") is None and _email_of(seeded, "bientap") == "chung@tuyenquang.example.vn"
