@@ -265,3 +265,17 @@ def test_an_address_taken_between_the_check_and_the_commit_is_refused_the_same_w
             user_email.commit(first, changes)
         assert refused.value.field == "email" and "chung@tuyenquang.example.vn" in str(refused.value.message)
     assert _email_of(seeded, "pheduyet") is None and _email_of(seeded, "bientap") == "chung@tuyenquang.example.vn"
+
+
+def test_a_person_sets_their_own_address_through_the_api(seeded):
+    approver = Api(seeded, "pheduyet")
+    done = approver.send("PATCH", "/api/v1/account", json={"email": "PheDuyet@TuyenQuang.example.vn"})
+    assert done.status_code == 200 and done.json["email"] == "pheduyet@tuyenquang.example.vn"
+    assert _audit(seeded, "user.update")[-1].actor == "pheduyet"
+    refused = Api(seeded, "bientap").send("PATCH", "/api/v1/account", json={"email": "pheduyet@tuyenquang.example.vn"})
+    assert refused.status_code == 409 and "đã thuộc về một tài khoản khác" in refused.json["message"]
+    bad = approver.send("PATCH", "/api/v1/account", json={"email": BAD})
+    assert bad.status_code == 422 and "email" in bad.json["errors"]
+    assert approver.send("PATCH", "/api/v1/account", json={}).status_code == 422  # say it, even if null
+    removed = approver.send("PATCH", "/api/v1/account", json={"email": None})
+    assert removed.status_code == 200 and removed.json["email"] is None

@@ -47,6 +47,11 @@ class AccountChangeSchema(ma.Schema):
     scope = ma.fields.String(allow_none=True, metadata={"description": "area code; null only for an admin"})
 
 
+class OwnAccountChangeSchema(ma.Schema):
+    email = ma.fields.String(required=True, allow_none=True, metadata={
+        "description": "your address for notices (an emergency waiting for your approval); null or empty removes it"})
+
+
 class TemporaryPasswordSchema(ma.Schema):
     user = ma.fields.Nested(AccountSchema)
     temporary_password = ma.fields.String(metadata={

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from broadcast.db.models import Role, Structure
-from broadcast.services import account_admin, api_tokens, areas
+from broadcast.services import account_admin, api_tokens, areas, user_email
 from broadcast.web.api.account_schemas import (
     AccountChangeSchema,
     AccountCreateSchema,
@@ -13,6 +13,7 @@ from broadcast.web.api.account_schemas import (
     ApiTokenCreateSchema,
     ApiTokenIssuedSchema,
     ApiTokenSchema,
+    OwnAccountChangeSchema,
     TemporaryPasswordSchema,
 )
 from broadcast.web.auth import login_required, role_required, signed_in_user
@@ -94,6 +95,17 @@ def reset_password(user_id: int):
     actor = signed_in_user()
     user = account_admin.get_managed(db(), actor, user_id)
     return {"user": user, "temporary_password": account_admin.reset_password(db(), actor, user)}
+
+
+@blp.route("/account", methods=["PATCH"])
+@blp.arguments(OwnAccountChangeSchema)
+@blp.response(200, AccountSchema)
+@login_required
+def change_own_account(data):
+    """Set or remove your own e-mail address (as on the account page); audited."""
+    user = signed_in_user()
+    user_email.change_own(db(), user, data["email"])
+    return user
 
 
 @blp.route("/account/tokens")
