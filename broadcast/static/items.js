@@ -163,6 +163,7 @@
       player = document.createElement("audio");
       player.id = "recording-player";
       player.controls = true;
+      player.setAttribute("aria-label", length.parentNode.dataset.playerLabel || "");
       length.parentNode.insertAdjacentElement("afterend", player);
     }
     player.src = answer.audio_url;

@@ -76,6 +76,9 @@ def test_the_editor_uploads_a_recording_and_watches_its_progress(page, live_url,
     assert item.render_state is RenderState.READY
     assert length == f"0:{round(item.audio_asset.duration_ms / 1000):02d}"
     assert abs(player_loads(page, "#recording-player") * 1000 - item.audio_asset.duration_ms) < 200
+    # A screen reader names the player (not just "audio"), the one made by the script as the page's own.
+    assert page.locator("#recording-player").get_attribute("aria-label") == (
+        "Nghe: Chương trình tiếng Mông tuần này")
     assert page.locator("#render-badge").inner_text() == "Sẵn sàng phát"
     screenshot(page, "recordings-upload.png")
 
@@ -189,6 +192,7 @@ def test_a_recording_from_the_microphone_goes_through_the_same_upload(microphone
         page.locator(".recorder-playback").wait_for()
         assert page.locator("#recording-message").inner_text().startswith("Đã ghi 0:0")
         assert page.locator(".recorder-playback").get_attribute("src").startswith("blob:")  # heard before sending
+        assert page.locator(".recorder-playback").get_attribute("aria-label") == "Nghe lại bản vừa ghi"
         name = page.locator("#recording-file").evaluate("el => el.files[0].name + ' ' + el.files[0].type")
         assert name.startswith("ghi-am.webm audio/webm") or name.startswith("ghi-am.ogg audio/ogg")
         page.locator("#recording-form button[type=submit]").click()

@@ -122,6 +122,7 @@ def test_a_good_file_from_the_page_script_gives_its_duration_and_player(app, tmp
     assert '<strong id="recording-duration">0:04</strong>' in page
     assert re.search(rf'<audio id="recording-player" controls preload="metadata" src="/api/v1/items/{item_id}/audio'
                      rf'\?v=[0-9a-f]{{12}}"', page)
+    assert re.search(r'<audio id="recording-player" [^>]*aria-label="Nghe: Chương trình tiếng Mông"', page)
 
 
 def test_without_javascript_the_form_comes_back_with_the_message(app, tmp_path):
