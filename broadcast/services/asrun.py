@@ -49,6 +49,7 @@ from broadcast.services.playlist_content import before_relays
 MAX_BATCH = 500
 BEFORE_STATION = "before_station"  # began before the station's playlist of the day was first compiled
 EMPTY = "empty"  # nothing to air: no bulletins in the session
+PARTLY_RELAYED = "partly relayed"  # how stations.agent.relay begins the reason of a relay the stream carried in part
 
 
 def is_session_key(key: str | None) -> bool:
@@ -126,13 +127,18 @@ def refresh_airings(session: Session, station_id: int, keys: set[str], now: date
         return
     planned = _planned(session, station_id, keys)
     played: dict[str, tuple[set[str], float]] = defaultdict(lambda: (set(), 0.0))
-    for key, entry_id, seconds in session.execute(
-            select(PlaybackEvent.occurrence_key, PlaybackEvent.entry_id, PlaybackEvent.seconds_played)
+    cut_short: set[str] = set()
+    for key, entry_id, seconds, kind, reason in session.execute(
+            select(PlaybackEvent.occurrence_key, PlaybackEvent.entry_id, PlaybackEvent.seconds_played,
+                   PlaybackEvent.kind, PlaybackEvent.reason)
             .where(PlaybackEvent.station_id == station_id, PlaybackEvent.occurrence_key.in_(keys),
                    PlaybackEvent.outcome == PlaybackOutcome.PLAYED)):
         entries, total = played[key]
         entries.add(entry_id or "")
         played[key] = (entries, total + seconds)
+        if kind == "stream" and (reason or "").startswith(PARTLY_RELAYED):
+            # The stream carried only part of the window, the filler the rest: listeners did not hear it all.
+            cut_short.add(key)
     existing = {a.occurrence_key: a for a in session.scalars(
         select(OccurrenceAiring).where(OccurrenceAiring.station_id == station_id,
                                        OccurrenceAiring.occurrence_key.in_(keys)))}
@@ -146,16 +152,17 @@ def refresh_airings(session: Session, station_id: int, keys: set[str], now: date
         if airing is None:
             airing = OccurrenceAiring(station_id=station_id, occurrence_key=key)
             session.add(airing)
-        _fill(airing, plan, len(entries), int(seconds * 1000), now)
+        _fill(airing, plan, len(entries), int(seconds * 1000), now, cut_short=key in cut_short)
 
 
-def _fill(airing: OccurrenceAiring, plan: dict, played_entries: int, played_ms: int, now: datetime) -> None:
+def _fill(airing: OccurrenceAiring, plan: dict, played_entries: int, played_ms: int, now: datetime, *,
+          cut_short: bool = False) -> None:
     audible = [e for e in plan["entries"] if e["audio"] is not None]
     airing.slot_id, airing.day = plan["slot_id"], date.fromisoformat(plan["day"])
     airing.starts_at, airing.ends_at = datetime.fromisoformat(plan["start"]), datetime.fromisoformat(plan["end"])
     airing.planned_entries, airing.planned_ms = len(audible), sum(e["play_ms"] for e in audible)
     airing.played_entries, airing.played_ms = played_entries, played_ms
-    if played_entries and played_entries >= len(audible):
+    if played_entries and played_entries >= len(audible) and not cut_short:
         airing.state = AiringState.AIRED
     elif played_entries:
         airing.state = AiringState.PARTIAL
