@@ -39,6 +39,7 @@ class TimelineItem:
     repeat: int
     start: datetime
     place: int | None  # None for emergency airings: nothing displaces them
+    relay: bool = False  # a live relay: its stream for its window
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def _occurrence(filled: schedules.FilledOccurrence, slot: schedules.SlotRule, no
         emergency = entry.item_class == "emergency"
         place += 0 if emergency else 1
         items.append(TimelineItem(entry.placement_id, entry.item_id, entry.title, entry.item_class or "normal",
-                                  entry.play_ms, entry.repeat, entry.start, None if emergency else place))
+                                  entry.play_ms, entry.repeat, entry.start, None if emergency else place,
+                                  type(entry.audio) is schedules.StreamRef))
     used = round((entries[-1].end - occ.start).total_seconds() * 1000) if entries else 0
     overflow = max((p.amount_ms for p in filled.problems if p.kind == "overflow"), default=0)
     return TimelineOccurrence(occ.key, occ.slot_id, slot.name if slot else "", occ.start, occ.end, occ.duration_ms,

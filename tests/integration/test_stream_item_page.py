@@ -70,3 +70,17 @@ def test_relay_lengths_as_editors_type_them(text, seconds):
 def test_relay_lengths_that_are_not_lengths(text):
     with pytest.raises(ValueError):
         relay_seconds(text)
+
+
+def test_the_timeline_marks_a_relay_as_a_live_relay(client, seeded):
+    """An editor reading the schedule tells a relay from a bulletin read aloud, as the station's day page does."""
+    from tests.integration.test_stream_items import place, relay_item, slot_with_filler
+    from tests.integration.test_stream_items import world as world_of
+
+    world = world_of.__wrapped__(seeded, client)
+    slot_id = slot_with_filler(world)
+    item = relay_item(world, stream_duration_s=300)
+    assert place(world, item["id"], slot_id).status_code == 201
+    log_in(client, "bientap")
+    page = page_of(client.get("/schedule?day=2026-11-29"))
+    assert 'Tiếp sóng VOV1 <span class="muted">(tiếp sóng trực tiếp)</span>' in page
