@@ -65,7 +65,24 @@
   function setUpRefresh(live) {
     var note = live.querySelector("[data-refresh-note]");
     if (note) { note.hidden = false; }
-    var timer = window.setInterval(refresh, EVERY_MS);
+    var timer = window.setInterval(refresh, EVERY_MS), updatedAt = clock();
+
+    function clock() {
+      var now = new Date();
+      return [now.getHours(), now.getMinutes(), now.getSeconds()].map(function (n) {
+        return (n < 10 ? "0" : "") + n;
+      }).join(":");
+    }
+
+    // Unreachable (no network, the server restarting, signed out): say since when the states shown are old,
+    // instead of the note that promises fresh ones. The next good answer brings the usual note back.
+    function stale() {
+      var shown = live.querySelector("[data-refresh-note]");
+      if (!shown || !shown.dataset.offline) { return; }
+      shown.textContent = shown.dataset.offline.replace("TIME", updatedAt);
+      shown.classList.add("error");
+      shown.classList.remove("muted");
+    }
 
     function typing() {
       var reason = document.getElementById("reason");
@@ -87,13 +104,14 @@
           }
           live.replaceWith(fresh);
           live = fresh;
+          updatedAt = clock();
           if (fresh.dataset.open !== "1") { window.clearInterval(timer); }
           else {
             var shown = fresh.querySelector("[data-refresh-note]");
             if (shown) { shown.hidden = false; }
           }
         })
-        .catch(function () { /* offline for a moment, or signed out: the next round tries again */ });
+        .catch(stale);  // the next round tries again
     }
   }
 

@@ -119,7 +119,8 @@ def test_an_approver_on_a_phone_sees_the_banner_listens_and_watches_it_arrive(ph
     phone.get_by_role("link", name="Hủy phát…").click()
     phone.wait_for_load_state()
     expect(phone.get_by_role("heading", name="Hủy phát bản tin khẩn cấp?")).to_be_visible()
-    expect(phone.locator("section.confirm-cancel")).to_contain_text("2 đài đã nhận bản tin sẽ ngừng phát")
+    expect(phone.locator("section.confirm-cancel")).to_contain_text("1 đài đã nhận bản tin sẽ ngừng phát")
+    expect(phone.locator("section.confirm-cancel")).to_contain_text("1 đài chưa trả lời")
     fits_the_screen(phone)
     screenshot(phone, "emergency-cancel-phone.png")
     assert phone.evaluate("window.__violations") == []
@@ -148,3 +149,27 @@ def test_the_status_page_reloads_when_someone_else_approves(page, live):
     expect(page.locator("#emergency-live .badge.emergency-issued")).to_have_text("Đã gửi", timeout=30_000)
     expect(page.locator("table.tracks tbody tr")).to_have_count(2)
     assert re.search(r"/emergencies/\d+$", page.url)
+
+
+def test_a_status_page_that_cannot_reach_the_server_says_so(page, live):
+    # An approver on a phone in a flooded district loses the network: the page must not keep claiming it is up to
+    # date while it shows stations' states from minutes ago.
+    here, url = live
+    made = request(here, warning_item(here, title="Lũ ống trên sông Lô"))
+    broadcast_id = made.json["id"]
+    assert here["api"].post(f"/api/v1/emergencies/{broadcast_id}/approve",
+                            headers=here["people"]["pheduyet"]).status_code == 200
+    log_in(page, url, "bientap")
+    page.goto(f"{url}/emergencies/{broadcast_id}")
+    note = page.locator("[data-refresh-note]")
+    expect(note).to_have_text("Trang tự cập nhật sau mỗi vài giây.")
+    page.route(re.compile(r".*/status$"), lambda route: route.abort("internetdisconnected"))
+    expect(note).to_have_text(re.compile(r"^Không cập nhật được \(lần cuối lúc \d\d:\d\d:\d\d\); đang thử lại…$"),
+                              timeout=30_000)
+    assert "error" in note.get_attribute("class")
+
+    page.unroute(re.compile(r".*/status$"))
+    [command] = poll(here, "HG1-01")
+    ack(here, "HG1-01", command["id"])
+    expect(page.locator("table.tracks tbody tr").nth(0)).to_contain_text("Đã nhận", timeout=30_000)
+    expect(note).to_have_text("Trang tự cập nhật sau mỗi vài giây.")

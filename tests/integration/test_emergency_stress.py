@@ -198,10 +198,17 @@ def test_the_approver_hears_it_and_the_status_refreshes_until_it_is_cancelled(wo
     assert f'href="/emergencies/{broadcast_id}/cancel"' in detail
     assert f'action="/emergencies/{broadcast_id}/cancel"' not in detail  # no one-click cancel
 
+    # What the confirmation says stops follows the stations' answers: none has answered yet, so none "received" it.
     confirm = page_of(client.get(f"{LIST}/{broadcast_id}/cancel"))
-    assert "Hủy phát bản tin khẩn cấp?" in confirm and "2 đài đã nhận bản tin sẽ ngừng phát" in confirm
+    assert "Hủy phát bản tin khẩn cấp?" in confirm and "đã nhận bản tin" not in confirm
+    assert "2 đài chưa trả lời: các đài này cũng được báo bỏ bản tin; đài nào chưa tải về sẽ không phát." in confirm
     assert f'action="/emergencies/{broadcast_id}/cancel"' in confirm and "Không, tiếp tục phát" in confirm
-    assert [c["kind"] for c in poll(world, "HG1-01")] == ["emergency"]
+    [command] = poll(world, "HG1-01")
+    assert command["kind"] == "emergency"
+    ack(world, "HG1-01", command["id"])
+    confirm = page_of(client.get(f"{LIST}/{broadcast_id}/cancel"))
+    assert "1 đài đã nhận bản tin sẽ ngừng phát và bỏ các lần phát còn lại." in confirm
+    assert "1 đài chưa trả lời: các đài này cũng được báo bỏ bản tin" in confirm
     done = client.post(f"{LIST}/{broadcast_id}/cancel", data={"csrf_token": csrf_from(confirm), "reason": "Báo nhầm"})
     assert done.status_code == 303
     assert 'data-open="0"' in page_of(client.get(f"{LIST}/{broadcast_id}/status"))
