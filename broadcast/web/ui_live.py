@@ -56,6 +56,11 @@ class LiveForm(FlaskForm):
         message=_l("Choose at least one area."))])
 
 
+# What an editor reads on a server with no stream server: whom to ask, the setting only for that person.
+NOT_SET_UP = _l("This server is not set up for live announcements (they need an Icecast stream server). Tell the "
+                "system administrator: they set LIVE_ICECAST_URL as the README explains.")
+
+
 def _config() -> live_sessions.LiveConfig | None:
     return live_sessions.LiveConfig.from_settings(settings())
 
@@ -101,7 +106,7 @@ def open_live():
     """Open an announcement (JSON for live.js): its id and where to send the audio, or every problem at once."""
     config = _config()
     if config is None:
-        return jsonify(errors={"form": _("Live announcements are not set up: LIVE_ICECAST_URL is empty.")}), 409
+        return jsonify(errors={"form": str(NOT_SET_UP)}), 409
     form = LiveForm()
     errors: dict[str, str] = {}
     if not form.validate_on_submit():
@@ -242,6 +247,7 @@ END_LABELS = {LiveEnd.STOPPED: _l("stopped by a person"), LiveEnd.DROPPED: _l("t
 @bp.app_context_processor
 def _labels() -> dict:
     return {"live_state_label": lambda s: str(STATE_LABELS.get(s, s)), "live_agent_reply": agent_reply,
+            "live_not_set_up": NOT_SET_UP,
             "live_session_label": lambda s: str(SESSION_LABELS.get(s, s)),
             "live_end_label": lambda r: str(END_LABELS.get(r, "")) if r else "", "live_length": clock_length,
             "may_speak_live": lambda: current_user.is_authenticated and scope.has_role(current_user,
