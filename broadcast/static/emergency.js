@@ -89,6 +89,14 @@
       return reason && reason.value.trim() !== "";
     }
 
+    // The resend button lies outside the live part: its count (and whether it is offered) follows the answers.
+    function resendFollows(unanswered) {
+      var button = document.querySelector("button[data-resend]");
+      if (!button || unanswered === undefined) { return; }
+      button.closest("form").hidden = unanswered === "0";
+      button.textContent = button.dataset.resend.replace("__N__", unanswered);
+    }
+
     function refresh() {
       if (document.hidden) { return; }  // a tab in the background waits; it refreshes when looked at again
       fetch(live.dataset.refresh, {credentials: "same-origin", redirect: "error", cache: "no-store",
@@ -105,6 +113,7 @@
           live.replaceWith(fresh);
           live = fresh;
           updatedAt = clock();
+          resendFollows(fresh.dataset.unanswered);
           if (fresh.dataset.open !== "1") { window.clearInterval(timer); }
           else {
             var shown = fresh.querySelector("[data-refresh-note]");

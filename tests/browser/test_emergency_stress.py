@@ -173,3 +173,9 @@ def test_a_status_page_that_cannot_reach_the_server_says_so(page, live):
     ack(here, "HG1-01", command["id"])
     expect(page.locator("table.tracks tbody tr").nth(0)).to_contain_text("Đã nhận", timeout=30_000)
     expect(note).to_have_text("Trang tự cập nhật sau mỗi vài giây.")
+    # The resend button outside the live part follows the answers too: one station is left without one.
+    expect(page.get_by_role("button", name="Gửi lại tới 1 đài chưa trả lời")).to_be_visible()
+    [command] = poll(here, "HG1-02")
+    ack(here, "HG1-02", command["id"])
+    expect(page.locator("table.tracks tbody tr").nth(1)).to_contain_text("Đã nhận", timeout=30_000)
+    expect(page.locator("form button", has_text="Gửi lại tới")).to_be_hidden()

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from broadcast.db.models import ContentSource
+from broadcast.db.models import ContentSource, NewsItem
 from broadcast.services import items, users
 from tests.audio_fixtures import speech, tone
 from tests.browser.conftest import log_in, screenshot, serve
@@ -70,7 +70,11 @@ def live(world):  # noqa: F811
 
 def test_readme_emergency_approval_and_status(page, live, tmp_path):
     here, url = live
-    made = request(here, audible_item(here, tmp_path, "Cảnh báo lũ quét trên suối Miện"))
+    item_id = audible_item(here, tmp_path, "Cảnh báo lũ quét trên suối Miện")
+    with here["database"].sessions() as session:  # the stored length as long as the file the player loads
+        session.get(NewsItem, item_id).audio_asset.duration_ms = 3000
+        session.commit()
+    made = request(here, item_id)
     assert made.status_code == 201, made.json
     log_in(page, url, "pheduyet")
     page.goto(f"{url}/emergencies/{made.json['id']}")
@@ -88,4 +92,5 @@ def test_readme_emergency_approval_and_status(page, live, tmp_path):
     rows = page.locator("table.tracks tbody tr")
     expect(rows.nth(0)).to_contain_text("Đã phát", timeout=30_000)  # the page fetched its status by itself
     expect(rows.nth(1)).to_contain_text("Đã gửi, chưa có trả lời")
+    expect(page.get_by_role("button", name="Gửi lại tới 1 đài chưa trả lời")).to_be_visible()
     screenshot(page, "readme-emergency-status.png")
