@@ -126,7 +126,8 @@ def reuse():
     """"Use in a new item": a draft carrying the same recording, opened for the editor to finish."""
     item = media_library.reuse(db(), signed_in_user(), item_id=request.form.get("item_id", type=int),
                                clip_id=request.form.get("clip_id", type=int), engine=settings().tts_engine)
-    flash(_("A new draft carries this recording; give it its title and send it for approval."), "info")
+    flash(_("A new draft carries this recording, with the original's title; change the title if needed, then send "
+            "it for approval."), "info")
     return redirect(url_for("items_ui.edit_item", item_id=item.id))
 
 

@@ -304,6 +304,10 @@ def test_use_in_a_new_item_shares_the_audio_and_the_library_lists_it_once(app, t
     old, new = stored_item(app, source), stored_item(app, new_id)
     assert new_id != source and new.status.value == "draft" and new.language == "dao"
     assert new.audio_asset_id == old.audio_asset_id and new.render_state is RenderState.READY
+    # The draft carries the original's title: the message says so rather than asking for a title it already has.
+    assert new.title == "Bản tin tiếng Dao"
+    assert ("Đã tạo bản tin nháp mới dùng bản ghi này, với tiêu đề của bản gốc; hãy sửa tiêu đề nếu cần rồi gửi "
+            "phê duyệt.") in editor.get(made.headers["Location"]).get_data(as_text=True)
     with sessions(app) as session:
         assert session.scalar(select(func.count(AudioAsset.id))) == 1
     assert rows(editor.get("/media").get_data(as_text=True)) == [("recording", "Bản tin tiếng Dao")]
