@@ -170,6 +170,8 @@ def test_the_operators_day_page_says_what_the_relay_did_in_vietnamese(world, see
     log_in(browser, "vanhanh")
     page = browser.get("/stations/HG1-01/days/2026-11-29").get_data(as_text=True)
     assert 'Tiếp sóng VOV1 <span class="muted">(tiếp sóng trực tiếp)</span>' in page  # the planned entry
+    # How long it played as a length (28 minutes), not a count of seconds (1680).
+    assert '<td data-label="Thời lượng đã phát" class="num">28:00</td>' in page and ">1680<" not in page
     assert ("tiếp sóng một phần: luồng 28 phút, nhạc đệm 2 phút 05 giây; luồng bị ngắt 1 lần (the stream ended; "
             "last: the stream answered HTTP 404; interrupted by emergency storm)") in page
     assert ("không phát được luồng; nhạc đệm 0 giây, im lặng 5 phút (the stream player exited with status 1: "
