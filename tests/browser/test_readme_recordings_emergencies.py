@@ -53,6 +53,11 @@ def test_readme_recording_and_library(page, live_url, seeded, tmp_path):  # noqa
     page.goto(f"{live_url}/media")
     expect(page.locator("tr.media-entry")).to_have_count(4)
     assert re.search(r"\d\d/\d\d/\d{4}", page.locator("tr.media-entry").first.inner_text())
+    # A date or a length is read whole: never broken over two lines ("05/12/202" and "6").
+    for cell in ("td.media-date", "td.num"):
+        lines = page.locator(f"tr.media-entry {cell}").first.evaluate(
+            "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }")
+        assert lines == 1, cell
     page.locator("#q").fill("mong")  # typed without tone marks
     with page.expect_navigation():
         page.locator("form[role=search] button[type=submit]").click()

@@ -270,7 +270,7 @@ def test_the_library_lists_what_each_area_may_see_and_finds_by_title_language_an
                                   ("recording", "Thông báo tiếng Tày của phường")]
     assert "Biên tập viên tỉnh" in page and "Vận hành viên phường Hà Giang 1" in page  # full names
     assert re.search(r'<td data-label="[^"]+" class="num">0:03</td>', page)
-    assert re.search(r'<td data-label="[^"]+">\d\d/\d\d/\d{4}</td>', page)
+    assert re.search(r'<td data-label="[^"]+" class="media-date">\d\d/\d\d/\d{4}</td>', page)
 
     # The operator: their commune's recording and the province's jingle (it plays there), not the province's items.
     page = operator.get("/media").get_data(as_text=True)
