@@ -91,7 +91,7 @@ def change_email():
             db().rollback()
             form.email.errors = [*form.email.errors, str(error.message)]
         else:
-            flash(_("Your e-mail address is saved.") if form.email.data.strip()
+            flash(_("Your e-mail address is saved.") if (form.email.data or "").strip()
                   else _("Your e-mail address is removed."), "info")
             return redirect(url_for(".account_page"), 303)
     elif form.is_submitted():
