@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from stations.agent import AGENT_VERSION
 from stations.manifest import from_json
 from tests.integration.test_agent_sync import live_service, make_mp3s, sqlite_database
 
@@ -39,7 +40,7 @@ def test_install_into_a_prefix_then_sync_once_with_only_the_station_requirements
     done = subprocess.run(["sh", str(INSTALL), "--prefix", str(prefix), "--bin-dir", str(bin_dir), "--no-system"],
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "radio-agent 1.0.0" in done.stdout
+    assert f"radio-agent {AGENT_VERSION}" in done.stdout
     installed = subprocess.run([str(prefix / "venv" / "bin" / "python"), "-m", "pip", "list", "--format=json"],
                                capture_output=True, text=True, timeout=60, env=env, check=True)
     names = {p["name"].lower() for p in json.loads(installed.stdout)}

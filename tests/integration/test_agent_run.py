@@ -42,13 +42,22 @@ BROKER = ("127.0.0.1", 1883)
 
 
 class ShiftedClock(SystemClock):
-    """The wall clock, moved by a fixed offset: time runs at its real pace from a chosen moment."""
+    """The wall clock, moved by a fixed offset: time runs at its real pace from a chosen moment.
 
-    def __init__(self, starts_at: datetime):
-        self.offset = starts_at - datetime.now(UTC)
+    ``held``: time stands at that moment until :meth:`release`, so a test of airing on time does not depend on how
+    fast a loaded machine starts the agent and hands it its playlist."""
+
+    def __init__(self, starts_at: datetime, *, held: bool = False):
+        self.starts_at = starts_at
+        self.released_at = None if held else datetime.now(UTC)
+
+    def release(self) -> None:
+        self.released_at = datetime.now(UTC)
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        if self.released_at is None:
+            return self.starts_at
+        return self.starts_at + (datetime.now(UTC) - self.released_at)
 
 
 @pytest.fixture
@@ -152,12 +161,13 @@ def test_a_running_agent_airs_on_time_reports_and_obeys_commands(service, tmp_pa
     need_tool("ffplay")
     sha = service.place("Tin tỉnh", mp3s["news"])
     version = current_version(service)
-    clock = ShiftedClock(FIRST_AIR - timedelta(seconds=1))
+    clock = ShiftedClock(FIRST_AIR - timedelta(seconds=1), held=True)
     running = Running(agent_for(service, tmp_path, clock))
     with running:
+        until(lambda: service.installed_version("HG1-01") == version, what="the receipt")
+        clock.release()  # a second before the session, with the playlist and its audio in hand
         # The heartbeat sent while the entry is on air (it plays for a second) marks the station playing.
         until(lambda: station(service).status is StationStatus.PLAYING, what="a heartbeat saying it plays")
-        until(lambda: service.installed_version("HG1-01") == version, what="the receipt")
         [aired] = until(lambda: played(service), what="a played event")
         assert aired.entry_id == f"{service.slot_id}@2026-11-29T06:00:00#0"
         assert aired.audio_sha256 == sha and aired.kind == "item" and aired.reason is None

@@ -195,11 +195,19 @@ def _queued(database) -> list[str]:
         return list(session.scalars(select(QueuedTask.key)))
 
 
-def _waiting_messages(settings) -> int:
-    with Connection(settings.task_broker_url, connect_timeout=5) as connection:
-        if settings.task_broker_url.startswith("redis"):
-            return connection.default_channel.client.llen(settings.task_queue)
-        return connection.default_channel.queue_declare(settings.task_queue, passive=True).message_count
+def _waiting_messages(settings, expected: int | None = None) -> int:
+    """How many messages wait in the queue; with ``expected``, asked again for a while until it is reached
+    (RabbitMQ counts a message just published a moment later)."""
+    deadline = time.monotonic() + 15
+    while True:
+        with Connection(settings.task_broker_url, connect_timeout=5) as connection:
+            if settings.task_broker_url.startswith("redis"):
+                count = connection.default_channel.client.llen(settings.task_queue)
+            else:
+                count = connection.default_channel.queue_declare(settings.task_queue, passive=True).message_count
+        if expected is None or count == expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
 
 
 @BOTH_BROKERS
@@ -234,7 +242,7 @@ def test_work_is_sent_once_while_queued_and_not_lost_when_the_broker_is_down(see
         assert dispatch.renders(session, settings, now=now) == 1
         assert dispatch.renders(session, settings, now=now) == 0  # no worker yet: still queued, not sent again
     assert _queued(database) == [queue.render_key(item_id)]
-    assert _waiting_messages(settings) == 1
+    assert _waiting_messages(settings, 1) == 1
 
     # A broker that went away: nothing is claimed, and the item stays waiting for a later run.
     down = settings.model_copy(update={"task_broker_url": f"amqp://guest:guest@127.0.0.1:{free_port()}//",
@@ -359,7 +367,7 @@ def test_the_scheduler_jobs_send_to_the_queue_when_a_broker_is_set(seeded, setti
         assert session.scalar(select(func.count()).select_from(CompileRequest)) == active
         communes = session.scalar(select(func.count(Station.commune_id.distinct())).where(Station.active))
     assert tasks.compile_queued() == communes  # one task per commune: shares of one station never split one
-    assert _waiting_messages(settings) == communes
+    assert _waiting_messages(settings, communes) == communes
     assert tasks.compile_queued() == 0
     with database.sessions() as session:
         after = dict(session.execute(select(StationManifest.station_id, StationManifest.version)).all())
