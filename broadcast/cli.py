@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from broadcast.db.models import Level, Structure
 from broadcast.errors import DomainError
 from broadcast.i18n import _
-from broadcast.services import areas, demo, stations, users
+from broadcast.services import area_outlines, areas, demo, stations, users
 
 
 def with_session(command):
@@ -69,6 +70,25 @@ def areas_load(session: Session, province: str, structure: str):
                  "linked %(links)s legacy communes to their successors.", province=report.province,
                  structure=report.structure.value, created=created, updated=report.updated,
                  links=report.successions))
+
+
+@areas_cli.command("outlines")
+@click.argument("geojson", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--structure", type=click.Choice([s.value for s in Structure]), default=Structure.CURRENT.value,
+              show_default=True, help="Which administrative map the file's codes belong to.")
+@click.option("--code-property", default=None,
+              help="The feature property holding the statistics-office codes (default: found by matching).")
+@with_session
+def areas_outlines(session: Session, geojson: Path, structure: str, code_property: str | None):
+    """Import area boundaries for the station map from a GeoJSON file (WGS 84); all of them or none."""
+    report = area_outlines.import_outlines(session, "cli", geojson.read_bytes(), source=geojson.name,
+                                           structure=Structure(structure), code_property=code_property)
+    imported = ", ".join(f"{level} {n}" for level, n in sorted(report.imported.items()))
+    click.echo(_("Imported %(n)s boundaries (%(levels)s) matched by the property %(key)s.", n=report.total,
+                 levels=imported, key=report.code_property))
+    if report.not_matched:
+        click.echo(_("%(n)s features name no area of this map: %(names)s", n=len(report.not_matched),
+                     names=", ".join(report.not_matched[:20]) + (" …" if len(report.not_matched) > 20 else "")))
 
 
 @areas_cli.command("stats")

@@ -1,6 +1,7 @@
 // The station map (Leaflet, vendored under static/vendor/leaflet): stations coloured by state, a click opens the
-// station. With a tile URL configured the tiles are drawn under them; without one (no internet) the area's outline
-// and the communes' centres from the service's own data are drawn instead. The page's table works without it.
+// station; communes tinted by their most urgent station's state. With a tile URL configured the tiles are drawn
+// under them; without one (no internet) the communes' outlines (imported, or estimated from their centres) and the
+// area's outline are drawn instead. The page's table works without it.
 (function () {
   "use strict";
   var holder = document.getElementById("station-map");
@@ -38,36 +39,61 @@
       var angle = 2 * Math.PI * group.indexOf(p.code) / group.length, r = 0.0015;
       return [coordinates[1] + r * Math.sin(angle), coordinates[0] + r * Math.cos(angle)];
     }
-    data.features.forEach(function (feature) {
+    // Communes first, the area's outline over them, the stations on top. Estimated commune outlines (drawn from
+    // the centres when no boundary was imported) are dashed, and left out over tiles, which show real ones.
+    function byKind(kind) {
+      return data.features.filter(function (f) { return f.properties.kind === kind; });
+    }
+    byKind("commune").forEach(function (feature) {
       var p = feature.properties, g = feature.geometry;
-      if (p.kind === "outline") {
-        if (data.tile_url) return;  // the tiles show the real boundaries
-        var ring = g.coordinates[0].map(function (c) { return [c[1], c[0]]; });
-        L.polygon(ring, {color: "#555", weight: 2, fillColor: "#eef3ea", fillOpacity: 0.6, interactive: false,
-                         className: "map-outline"}).addTo(map);
-        ring.forEach(function (ll) { bounds.extend(ll); });
-      } else if (p.kind === "commune") {
+      if (p.outline === "centre") {
         if (data.tile_url) return;
         L.circleMarker([g.coordinates[1], g.coordinates[0]], {radius: 2, color: "#999", weight: 1,
-                       interactive: false, className: "map-commune"}).addTo(map);
+                       interactive: false, className: "map-commune outline-centre"}).addTo(map);
         bounds.extend([g.coordinates[1], g.coordinates[0]]);
-      } else if (p.kind === "station") {
-        var at = spread(p, g.coordinates);
-        var marker = L.circleMarker(at, {radius: 8, color: "#fff", weight: 2, fillColor: COLOURS[p.state] || "#333",
-                                         fillOpacity: 1, className: "map-station state-" + p.state});
-        marker.bindTooltip(p.code + " · " + p.name + " · " + (labels[p.state] || p.state));
-        marker.on("click", function () { window.location.assign(stationUrl(p.code)); });
-        marker.on("add", function () {
-          var el = marker.getElement();
-          if (!el) return;
-          el.setAttribute("data-code", p.code);
-          el.setAttribute("data-state", p.state);
-          el.setAttribute("role", "link");
-          el.setAttribute("aria-label", p.code + ": " + (labels[p.state] || p.state) + ". " + (labels.open || ""));
-        });
-        stationsLayer.addLayer(marker);
-        bounds.extend(at);
+        return;
       }
+      if (data.tile_url && p.outline !== "imported") return;
+      var tint = p.state ? COLOURS[p.state] : null;
+      var layer = L.geoJSON(feature, {style: {
+        color: "#8a8f98", weight: 1, dashArray: p.outline === "estimated" ? "4 3" : null,
+        fillColor: tint || "#eef3ea", fillOpacity: tint ? 0.22 : (data.tile_url ? 0 : 0.55),
+        className: "map-commune outline-" + p.outline + (p.state ? " state-" + p.state : "")}});
+      var count = p.stations ? " · " + (labels.stations || "{n}").replace("{n}", p.stations) : "";
+      layer.bindTooltip(p.name + count + (p.state ? " · " + (labels[p.state] || p.state) : ""), {sticky: true});
+      layer.eachLayer(function (shape) {
+        shape.on("add", function () {
+          var el = shape.getElement && shape.getElement();
+          if (el) el.setAttribute("data-code", p.code);
+        });
+      });
+      layer.addTo(map);
+      bounds.extend(layer.getBounds());
+    });
+    byKind("outline").forEach(function (feature) {
+      if (data.tile_url && feature.properties.outline !== "imported") return;
+      var layer = L.geoJSON(feature, {interactive: false, style: {
+        color: "#444", weight: 2.5, fill: false, className: "map-outline outline-" + feature.properties.outline}});
+      layer.addTo(map);
+      bounds.extend(layer.getBounds());
+    });
+    byKind("station").forEach(function (feature) {
+      var p = feature.properties, g = feature.geometry;
+      var at = spread(p, g.coordinates);
+      var marker = L.circleMarker(at, {radius: 8, color: "#fff", weight: 2, fillColor: COLOURS[p.state] || "#333",
+                                       fillOpacity: 1, className: "map-station state-" + p.state});
+      marker.bindTooltip(p.code + " · " + p.name + " · " + (labels[p.state] || p.state));
+      marker.on("click", function () { window.location.assign(stationUrl(p.code)); });
+      marker.on("add", function () {
+        var el = marker.getElement();
+        if (!el) return;
+        el.setAttribute("data-code", p.code);
+        el.setAttribute("data-state", p.state);
+        el.setAttribute("role", "link");
+        el.setAttribute("aria-label", p.code + ": " + (labels[p.state] || p.state) + ". " + (labels.open || ""));
+      });
+      stationsLayer.addLayer(marker);
+      bounds.extend(at);
     });
     stationsLayer.addTo(map);
     if (bounds.isValid()) {

@@ -23,6 +23,7 @@ from broadcast.web import (
     ui_items,
     ui_live,
     ui_media,
+    ui_outlines,
     ui_placements,
     ui_playlists,
     ui_reports,
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui_playlists.bp)
     app.register_blueprint(ui_items.bp)
     app.register_blueprint(ui_media.bp)
+    app.register_blueprint(ui_outlines.bp)
     app.register_blueprint(ui_emergencies.bp)
     app.register_blueprint(ui_live.bp)
     app.register_blueprint(ui_reports.bp)

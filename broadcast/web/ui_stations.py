@@ -7,6 +7,7 @@ live in broadcast.web.api.airing and broadcast.web.api.deliveries.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -20,7 +21,18 @@ from broadcast import formats
 from broadcast.db.models import CommandKind, ConfirmationStatus, Role, Station, StationCommand, User
 from broadcast.errors import InvalidInput, NotFound
 from broadcast.i18n import _, _l, format_datetime
-from broadcast.services import areas, asrun, commands, deliveries, remote_control, scope, slots, station_map, stations
+from broadcast.services import (
+    area_outlines,
+    areas,
+    asrun,
+    commands,
+    deliveries,
+    remote_control,
+    scope,
+    slots,
+    station_map,
+    stations,
+)
 from broadcast.web.agent_replies import agent_reply
 from broadcast.web.auth import login_required, role_required, signed_in_user
 from broadcast.web.context import db, settings
@@ -177,8 +189,11 @@ def map_page():
 
     data = map_data()
     stations_found = [f["properties"] for f in data["features"] if f["properties"]["kind"] == "station"]
-    response = make_response(render_template("stations/map.html", data=data, stations_found=stations_found,
-                                             states=station_map.STATES))
+    outlines = Counter(f["properties"]["outline"] for f in data["features"] if f["properties"]["kind"] == "commune")
+    response = make_response(render_template(
+        "stations/map.html", data=data, stations_found=stations_found, states=station_map.STATES,
+        imported=outlines["imported"], estimated=outlines["estimated"],
+        may_import=scope.has_role(signed_in_user(), *area_outlines.IMPORTERS)))
     tiles = tile_origin(settings().map_tile_url)
     if tiles:  # the page's policy lets images come from the tile server too, and nothing else from it
         response.headers["Content-Security-Policy"] = PAGE_POLICY.replace(

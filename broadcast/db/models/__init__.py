@@ -1,6 +1,6 @@
 """All models, importable from one place: ``from broadcast.db.models import Station``."""
 
-from .areas import Area, AreaSuccession, Level, Structure
+from .areas import Area, AreaOutline, AreaSuccession, Level, Structure
 from .audit import AuditLog
 from .base import Base, utcnow
 from .content import AudioAsset, ContentSource, ItemClass, ItemStatus, LexiconEntry, NewsItem, RenderState
@@ -39,7 +39,7 @@ from .users import ApiToken, RecoveryCode, Role, User
 
 __all__ = [
     "AiringState", "ApiToken", "Area", "CommandKind", "CommandState", "OccurrenceAiring", "StationCommand",
-    "QueuedTask", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
+    "QueuedTask", "AreaOutline", "AreaSuccession", "AudioAsset", "AuditLog", "Base", "Confirmation",
     "ConfirmationStatus", "ContentSource", "Delivery", "DeliveryState", "EmergencyBroadcast", "EmergencyState",
     "EmergencyTarget", "emergency_areas", "ItemClass", "ItemStatus", "LexiconEntry",
     "LibraryClip", "Level", "NewsItem", "RenderState",

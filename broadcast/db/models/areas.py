@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Timestamped, str_enum
+from .base import Base, Timestamped, str_enum, utcnow
 
 
 class Structure(enum.StrEnum):
@@ -65,3 +66,19 @@ class AreaSuccession(Base):
     legacy_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
     current_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
     is_default: Mapped[bool] = mapped_column(default=True, doc="False where only part of the unit went there")
+
+
+class AreaOutline(Base):
+    """An area's boundary, imported from a boundary file (GeoJSON in WGS 84) for the station map.
+
+    Kept simplified for drawing (tens of metres), not for measuring. Areas without one are drawn from their
+    centres (broadcast.services.outline_geometry.estimated_cells).
+    """
+
+    __tablename__ = "area_outlines"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    geometry: Mapped[str] = mapped_column(Text, doc="a GeoJSON Polygon or MultiPolygon, [lon, lat] in WGS 84")
+    source: Mapped[str] = mapped_column(String(200), doc="the file it came from")
+    imported_by: Mapped[str] = mapped_column(String(80))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
