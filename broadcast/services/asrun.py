@@ -57,9 +57,14 @@ def is_session_key(key: str | None) -> bool:
     return key is not None and "@" in key
 
 
+def is_bulletin(entry: dict) -> bool:
+    """Whether a session is held to airing this entry: an item with audio (filler and items still without audio
+    are not)."""
+    return entry.get("kind", "item") == "item" and entry["audio"] is not None
+
+
 def bulletins(entries: list[dict]) -> list[dict]:
-    """The entries a session is held to: items with audio (filler and items still without audio are not)."""
-    return [e for e in entries if e.get("kind", "item") == "item" and e["audio"] is not None]
+    return [e for e in entries if is_bulletin(e)]
 
 
 def began_before_plan(start: datetime, first_compiled: datetime | None) -> bool:
@@ -152,17 +157,26 @@ def refresh_airings(session: Session, station_id: int, keys: set[str], now: date
         if airing is None:
             airing = OccurrenceAiring(station_id=station_id, occurrence_key=key)
             session.add(airing)
-        _fill(airing, plan, len(entries), int(seconds * 1000), now, cut_short=key in cut_short)
+        # Only the session's bulletins, by their ids in the manifest, count as aired: not its filler, nor the
+        # filler pieces an agent too old to relay got in a relay's place (ids "<key>#<n>.<piece>").
+        aired = len(entries & bulletin_ids(key, plan["entries"]))
+        _fill(airing, plan, aired, int(seconds * 1000), now, cut_short=key in cut_short)
+
+
+def bulletin_ids(key: str, entries: list[dict]) -> set[str]:
+    """The manifest ids of a session's bulletins (an entry's id is its session's key and its place in it)."""
+    return {f"{key}#{index}" for index, entry in enumerate(entries) if is_bulletin(entry)}
 
 
 def _fill(airing: OccurrenceAiring, plan: dict, played_entries: int, played_ms: int, now: datetime, *,
           cut_short: bool = False) -> None:
-    audible = [e for e in plan["entries"] if e["audio"] is not None]
+    """``played_entries``: how many of the session's bulletins were played."""
+    held_to = bulletins(plan["entries"])
     airing.slot_id, airing.day = plan["slot_id"], date.fromisoformat(plan["day"])
     airing.starts_at, airing.ends_at = datetime.fromisoformat(plan["start"]), datetime.fromisoformat(plan["end"])
-    airing.planned_entries, airing.planned_ms = len(audible), sum(e["play_ms"] for e in audible)
+    airing.planned_entries, airing.planned_ms = len(held_to), sum(e["play_ms"] for e in held_to)
     airing.played_entries, airing.played_ms = played_entries, played_ms
-    if played_entries and played_entries >= len(audible) and not cut_short:
+    if played_entries and played_entries >= len(held_to) and not cut_short:
         airing.state = AiringState.AIRED
     elif played_entries:
         airing.state = AiringState.PARTIAL
