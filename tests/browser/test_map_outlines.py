@@ -9,13 +9,16 @@ import pytest
 import shapely
 from shapely.geometry import mapping, shape
 
+from tests.browser import test_remote_and_map as remote
 from tests.browser.conftest import fits_the_screen, log_in, screenshot
 from tests.browser.test_remote_and_map import map_states, nothing_blocked, open_map, watch
-from tests.browser.test_remote_and_map import world  # noqa: F401 - the served demo world with station states
+from tests.integration import test_area_outlines as outlines
 from tests.integration.test_area_outlines import HA_GIANG_1, boundaries
-from tests.integration.test_area_outlines import communes  # noqa: F401 - Tuyên Quang's commune centres
 
 pytestmark = pytest.mark.browser
+# The fixtures: the served demo world with its stations' states, and Tuyên Quang's commune centres.
+world = remote.world
+communes = outlines.communes
 
 
 def commune_paths(page, kind: str):
@@ -70,7 +73,8 @@ def test_an_administrator_imports_the_boundary_file_and_the_map_draws_it(page, w
     page.get_by_label("Tệp ranh giới (GeoJSON)").set_input_files(str(tmp_path / "ranh-gioi-tuyen-quang.geojson"))
     page.get_by_role("button", name="Nạp", exact=True).click()
     page.wait_for_url(f"{url}/map")
-    assert f"Đã nạp {len(communes)} ranh giới (khớp theo thuộc tính ma_xa)" in page.get_by_role("status").first.inner_text()
+    flash = page.get_by_role("status").first.inner_text()
+    assert f"Đã nạp {len(communes)} ranh giới (khớp theo thuộc tính ma_xa)" in flash
     page.locator("#station-map.ready path.map-station").first.wait_for()
     # The administrator of everything sees the communes that have stations: all three now drawn as imported.
     assert commune_paths(page, "imported").count() == 3 and commune_paths(page, "estimated").count() == 0
