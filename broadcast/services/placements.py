@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from broadcast import formats
 from broadcast.db.models import (
     Area,
+    ContentSource,
     ItemStatus,
     Level,
     NewsItem,
@@ -149,9 +150,14 @@ def create_placement(session: Session, user: User, spec: PlacementSpec, *, today
             problems.add("targets", _l("A commune operator places items in their own commune."))
     _fits(problems, item, spec, slot, "item_id")
     problems.raise_any()
+    position = spec.position
+    if position is None and item.content_source is ContentSource.STREAM:
+        # A relayed programme starts on its own clock: the relay opens its session (after any emergency) unless
+        # the editor gives it another place, so the session's start is the relay's start.
+        position = 1
     placement = Placement(item=item, slot=slot, date_from=spec.date_from, date_until=spec.date_until,
                           weekdays=",".join(spec.weekdays) if spec.weekdays else None,
-                          repeat_count=spec.repeat_count, repeat_gap_s=spec.repeat_gap_s, position=spec.position,
+                          repeat_count=spec.repeat_count, repeat_gap_s=spec.repeat_gap_s, position=position,
                           priority=spec.priority, placed_by_area_id=user.scope_area_id, created_by_id=user.id,
                           targets=[PlacementTarget(area_id=t.area.id if t.area else None,
                                                    station_id=t.station.id if t.station else None) for t in targets])

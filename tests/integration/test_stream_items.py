@@ -233,3 +233,37 @@ def test_an_agent_updated_to_relay_has_its_station_compiled_again(world):
     assert beat("1.1.0") == {station_id}  # updated: its manifest gets the relays
     forget()
     assert beat("1.2.0") == set()
+
+
+def test_a_relay_opens_its_session_so_it_starts_on_the_programmes_clock(world):
+    """A bulletin already placed in the 06:00 session does not push the relay late: placed without a position, the
+    relay takes the first place; given one, it keeps it."""
+    slot_id = slot_with_filler(world)
+    client, people = world["client"], world["people"]
+    news = client.post("/api/v1/items", json={"title": "Tin sáng", "body": "Một hai ba."},
+                       headers=people["bientap"]).json
+    with world["database"].sessions() as session:
+        from broadcast.db.models import NewsItem
+
+        session.get(NewsItem, news["id"]).audio_asset = AudioAsset(sha256="a" * 64, size_bytes=8000,
+                                                                   duration_ms=60_000, origin="tts")
+        session.commit()
+    client.post(f"/api/v1/items/{news['id']}/submit", headers=people["bientap"])
+    assert client.post(f"/api/v1/items/{news['id']}/approve", headers=people["pheduyet"]).status_code == 200
+    assert place(world, news["id"], slot_id).status_code == 201
+    relay = relay_item(world)
+    placed = place(world, relay["id"], slot_id)
+    assert placed.status_code == 201 and placed.json["placement"]["position"] == 1
+    manifest = wire.from_json(client.get("/api/v1/stations/HG1-01/manifest", headers=world["station"]).data)
+    [day] = [d for d in manifest.days if str(d.date) == "2026-11-29"]
+    first, second = day.entries[:2]
+    assert (first.kind, first.start.isoformat(), first.end.isoformat()) == (
+        "stream", "2026-11-29T06:00:00+07:00", "2026-11-29T06:05:00+07:00")
+    assert second.item_id == news["id"]
+    # An editor who wants it second says so.
+    moved = client.patch(f"/api/v1/placements/{placed.json['placement']['id']}", json={"position": 2},
+                         headers=people["bientap"])
+    assert moved.status_code == 200, moved.json
+    manifest = wire.from_json(client.get("/api/v1/stations/HG1-01/manifest", headers=world["station"]).data)
+    [day] = [d for d in manifest.days if str(d.date) == "2026-11-29"]
+    assert [e.kind for e in day.entries[:2]] == ["item", "stream"]
