@@ -32,7 +32,7 @@ from broadcast.db.models import (
     User,
     utcnow,
 )
-from broadcast.errors import InvalidInput, NotFound
+from broadcast.errors import Conflict, Forbidden, InvalidInput, NotFound
 from broadcast.i18n import _l
 from broadcast.services import items, rendering, scheduling, scope, slots
 from broadcast.services.audit import record
@@ -164,11 +164,7 @@ def add_clip(session: Session, user: User, upload: Path, tools: AudioTools, *, t
              language: str | None = None) -> LibraryClip:
     """Check an uploaded filler or jingle as a recording is checked, store it and list it in the user's area."""
     scope.require_role(user, *UPLOADERS)
-    title = (title or "").strip()
-    if not title:
-        raise InvalidInput(_l("Give the recording a title."), field="title")
-    if len(title) > 300:
-        raise InvalidInput(_l("A title has at most 300 characters."), field="title")
+    title = _title(title)
     if kind not in CLIP_KINDS:
         raise InvalidInput(_l("Choose filler or jingle."), field="kind")
     if language and language not in items.LANGUAGES:
@@ -185,6 +181,65 @@ def add_clip(session: Session, user: User, upload: Path, tools: AudioTools, *, t
            {"kind": kind, "title": title, "sha256": asset.sha256, "duration_ms": asset.duration_ms})
     session.commit()
     return clip
+
+
+def _title(title: str | None) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput(_l("Give the recording a title."), field="title")
+    if len(title) > 300:
+        raise InvalidInput(_l("A title has at most 300 characters."), field="title")
+    return title
+
+
+def may_change(user: User, clip: LibraryClip) -> bool:
+    """Whether the user may rename or remove a filler or jingle: one of their area or below (a service-wide one,
+    only an administrator of everything). Clips of the areas above are theirs to use, not to change."""
+    if not scope.has_role(user, *UPLOADERS):
+        return False
+    if clip.owner_area is None:
+        return scope.covers_everything(user)
+    return scope.covers(user, clip.owner_area)
+
+
+def changeable(session: Session, user: User, clip_ids: list[int]) -> set[int]:
+    """Of these clips, those the user may rename or remove."""
+    if not clip_ids:
+        return set()
+    return {clip.id for clip in session.scalars(select(LibraryClip).where(LibraryClip.id.in_(clip_ids)))
+            if may_change(user, clip)}
+
+
+def require_change(user: User, clip: LibraryClip) -> None:
+    if not may_change(user, clip):
+        raise Forbidden(_l("Only the people of the area that added it change or remove this recording."))
+
+
+def rename_clip(session: Session, user: User, clip: LibraryClip, title: str) -> LibraryClip:
+    require_change(user, clip)
+    new = _title(title)
+    record(session, user, "library.rename", "library_clip", clip.id, {"from": clip.title, "to": new})
+    clip.title = new
+    session.commit()
+    return clip
+
+
+def remove_clip(session: Session, user: User, clip: LibraryClip) -> str:
+    """Take a filler or jingle out of the library; refused while a slot plays it as its filler (the audio file
+    stays: items or playlists may still name it). Returns its title."""
+    require_change(user, clip)
+    using = list(session.scalars(select(Slot).where(Slot.filler_asset_id == clip.audio_asset_id)
+                                 .order_by(Slot.name).limit(4)))
+    if using:
+        names = ", ".join(s.name for s in using[:3]) + (" …" if len(using) > 3 else "")
+        raise Conflict(_l("%(title)s is the filler of the sessions %(slots)s: choose another filler for them first.",
+                          title=clip.title, slots=names))
+    title = clip.title
+    record(session, user, "library.remove", "library_clip", clip.id,
+           {"title": title, "kind": clip.kind, "sha256": clip.audio_asset.sha256})
+    session.delete(clip)
+    session.commit()
+    return title
 
 
 def reuse(session: Session, user: User, *, item_id: int | None = None, clip_id: int | None = None,

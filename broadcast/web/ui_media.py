@@ -78,6 +78,8 @@ def library_page():
         "media/library.html", entries=found[:PAGE_SIZE], page=page, more=len(found) > PAGE_SIZE,
         page_url=page_url, text=text, language=language, kind=kind, filtered=any(query.values()),
         may_upload=may_upload, slots=media_library.fillable_slots(db(), user, today=local_today()),
+        changeable=media_library.changeable(db(), user, [e.clip_id for e in found[:PAGE_SIZE] if e.clip_id]),
+        back=request.full_path.rstrip("?"),
         accept=UPLOAD_ACCEPT, max_bytes=audio().max_upload_bytes)
 
 
@@ -149,6 +151,44 @@ def use_as_filler(clip_id: int):
     else:
         flash(_("%(title)s now fills the gaps of the slot %(slot)s.", title=clip.title, slot=slot.name), "info")
     return redirect(url_for(".library_page"))
+
+
+@bp.route("/media/clips/<int:clip_id>/rename", methods=["POST"])
+@role_required(*media_library.UPLOADERS)
+def rename_clip(clip_id: int):
+    user = signed_in_user()
+    clip = media_library.get_clip(db(), user, clip_id)
+    media_library.require_change(user, clip)  # not theirs: 403, not a message on the page
+    before = clip.title
+    try:
+        media_library.rename_clip(db(), user, clip, request.form.get("title", ""))
+    except DomainError as error:
+        db().rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Renamed: %(old)s is now %(new)s.", old=before, new=clip.title), "info")
+    return redirect(request.form.get("back") if _own(request.form.get("back")) else url_for(".library_page"))
+
+
+@bp.route("/media/clips/<int:clip_id>/remove", methods=["POST"])
+@role_required(*media_library.UPLOADERS)
+def remove_clip(clip_id: int):
+    user = signed_in_user()
+    clip = media_library.get_clip(db(), user, clip_id)
+    media_library.require_change(user, clip)  # not theirs: 403, not a message on the page
+    try:
+        title = media_library.remove_clip(db(), user, clip)
+    except DomainError as error:
+        db().rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Removed from the library: %(title)s.", title=title), "info")
+    return redirect(request.form.get("back") if _own(request.form.get("back")) else url_for(".library_page"))
+
+
+def _own(path: str | None) -> bool:
+    """Whether a page to go back to is one of the library's own (no redirect elsewhere)."""
+    return bool(path) and path.startswith("/media") and not path.startswith("//")
 
 
 def day_of(moment) -> str:

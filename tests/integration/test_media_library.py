@@ -518,3 +518,59 @@ def test_a_reused_recording_and_a_library_filler_reach_the_stations_manifest(app
     fillers = [e for e in day.entries if e.kind == "filler"]
     assert fillers and {e.audio.sha256 for e in fillers} == {filler_sha}
     assert {recording_sha, filler_sha} <= {a.sha256 for a in wire.audio_files(manifest)}
+
+
+def test_a_filler_is_renamed_and_removed_by_its_area_not_by_those_who_only_use_it(app, tmp_path):
+    editor, operator = signed_in(app, "bientap"), signed_in(app, "vanhanh")
+    assert add_clip(editor, tone(tmp_path / "f.mp3", 2), "Nhac dem sang", kind="filler").status_code == 200
+    assert add_clip(editor, tone(tmp_path / "j.mp3", 2, freq=600), "Nhạc hiệu cũ").status_code == 200
+    with sessions(app) as session:
+        ids = {c.title: c.id for c in session.scalars(select(LibraryClip))}
+        filler_asset = session.get(LibraryClip, ids["Nhac dem sang"]).audio_asset_id
+    filler, jingle = ids["Nhac dem sang"], ids["Nhạc hiệu cũ"]
+    page = editor.get("/media?kind=filler").get_data(as_text=True)
+    assert f'action="/media/clips/{filler}/rename"' in page and 'name="back" value="/media?kind=filler"' in page
+    token = csrf_from(page)
+
+    # A typo put right; an empty title refused, the old one kept.
+    renamed = editor.post(f"/media/clips/{filler}/rename", data={"csrf_token": token, "title": " Nhạc đệm sáng ",
+                                                                  "back": "/media?kind=filler"})
+    assert renamed.status_code == 302 and renamed.headers["Location"] == "/media?kind=filler"
+    page = editor.get("/media?kind=filler").get_data(as_text=True)
+    assert "Đã đổi tên: Nhac dem sang thành Nhạc đệm sáng." in page
+    assert rows(page) == [("filler", "Nhạc đệm sáng")]
+    editor.post(f"/media/clips/{filler}/rename", data={"csrf_token": token, "title": "  "})
+    assert "Hãy đặt tiêu đề cho bản ghi." in editor.get("/media").get_data(as_text=True)
+    # A redirect elsewhere is not followed.
+    away = editor.post(f"/media/clips/{filler}/rename", data={"csrf_token": token, "title": "Nhạc đệm sáng",
+                                                               "back": "//evil.example/x"})
+    assert away.headers["Location"] == "/media"
+
+    # The commune operator uses the province's clips but does not change them.
+    page = operator.get("/media").get_data(as_text=True)
+    assert "Nhạc đệm sáng" in page and "/rename" not in page and "/remove" not in page
+    op_token = csrf_from(page)
+    assert operator.post(f"/media/clips/{jingle}/remove", data={"csrf_token": op_token}).status_code == 403
+    assert operator.post(f"/media/clips/{filler}/rename", data={"csrf_token": op_token, "title": "X"}
+                         ).status_code == 403
+
+    # A filler a session plays is not removed from under it; an unused jingle is.
+    slot_id = province_slot(app)
+    assert editor.post(f"/media/clips/{filler}/filler", data={"csrf_token": token, "slot_id": slot_id}
+                       ).status_code == 302
+    editor.post(f"/media/clips/{filler}/remove", data={"csrf_token": token})
+    page = editor.get("/media").get_data(as_text=True)
+    assert ("Nhạc đệm sáng là nhạc đệm của các buổi phát Buổi sáng: hãy chọn nhạc đệm khác cho các buổi đó "
+            "trước.") in page
+    assert editor.post(f"/media/clips/{jingle}/remove", data={"csrf_token": token}).status_code == 302
+    page = editor.get("/media").get_data(as_text=True)
+    assert "Đã xoá khỏi thư viện: Nhạc hiệu cũ." in page
+    assert rows(page) == [("filler", "Nhạc đệm sáng")]
+    with sessions(app) as session:
+        assert session.get(Slot, slot_id).filler_asset_id == filler_asset
+        assert session.scalar(select(func.count(AudioAsset.id))) == 2  # the audio stays: only the entry goes
+        from broadcast.db.models import AuditLog
+
+        actions = [a.action for a in session.scalars(select(AuditLog).where(
+            AuditLog.entity_type == "library_clip").order_by(AuditLog.id))]
+        assert actions == ["library.add", "library.add", "library.rename", "library.rename", "library.remove"]
