@@ -19,6 +19,7 @@ from broadcast.web import (
     two_factor,
     ui,
     ui_account,
+    ui_audit,
     ui_emergencies,
     ui_items,
     ui_live,
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ui.bp)
     sso.init_app(app)
     app.register_blueprint(ui_account.bp)
+    app.register_blueprint(ui_audit.bp)
     app.register_blueprint(two_factor.bp)
     app.register_blueprint(ui_users.bp)
     app.register_blueprint(ui_station_tokens.bp)
