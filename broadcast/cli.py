@@ -223,6 +223,43 @@ def demo_agents(session: Session, server_url: str, out_dir: str, codes: tuple[st
         click.echo(str(config))
 
 
+@demo_cli.command("icecast")
+@click.option("--folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where its configuration, passwords and logs are kept.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address it listens on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Its port, or a free one if taken.")
+def demo_icecast(folder: Path, host: str, port: int):
+    """Write a local Icecast server's configuration for live announcements; print LIVE_ICECAST_URL,
+    LIVE_LISTEN_URL and ICECAST_CONFIG as shell assignments (the passwords are kept for the next start)."""
+    import json
+    import secrets
+    import shlex
+    import socket
+
+    from broadcast.services import icecast_config
+
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / "passwords.json"
+    passwords = json.loads(kept.read_text()) if kept.exists() else {
+        "source": secrets.token_hex(12), "admin": secrets.token_hex(12)}
+    kept.write_text(json.dumps(passwords))
+    kept.chmod(0o600)
+    anywhere = host in ("0.0.0.0", "::")  # noqa: S104 - the service's own HOST, as the operator set it
+    bind, reach = ("0.0.0.0", "127.0.0.1") if anywhere else (host, host)  # noqa: S104
+    with socket.socket() as probe:
+        try:
+            probe.bind((bind, port))
+        except OSError:  # taken (another service, another demo): any free port instead
+            probe.bind((bind, 0))
+        port = probe.getsockname()[1]
+    config = icecast_config.write(folder, port=port, source_password=passwords["source"],
+                                  admin_password=passwords["admin"], host=bind, log_to_stderr=True)
+    for name, value in (("LIVE_ICECAST_URL", f"icecast://source:{passwords['source']}@{reach}:{port}"),
+                        ("LIVE_LISTEN_URL", f"http://{reach}:{port}"), ("ICECAST_CONFIG", str(config))):
+        click.echo(f"{name}={shlex.quote(value)}")
+
+
 @demo_cli.command("live-session")
 @click.option("--in", "lead_s", type=int, default=45, show_default=True, help="Seconds from now.")
 @with_session

@@ -13,9 +13,7 @@ icecast2 is not installed.
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import secrets
 import shutil
 import subprocess
@@ -23,59 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
 import requests
 
+from broadcast.services import icecast_config
 from tests.services import free_port, need_tool
 
 ICECAST = os.environ.get("ICECAST", "/usr/bin/icecast2")
-RUN_AS = "icecast2"  # the Debian package's system user; used only when the tests run as root
-
-CONFIG = """<icecast>
-  <location>test</location>
-  <admin>test@localhost</admin>
-  <limits>
-    <clients>50</clients>
-    <sources>10</sources>
-    <queue-size>1048576</queue-size>
-    <client-timeout>30</client-timeout>
-    <header-timeout>15</header-timeout>
-    <source-timeout>10</source-timeout>
-    <burst-on-connect>1</burst-on-connect>
-    <burst-size>{burst}</burst-size>
-  </limits>
-  <authentication>
-    <source-password>{source_password}</source-password>
-    <relay-password>{admin_password}</relay-password>
-    <admin-user>admin</admin-user>
-    <admin-password>{admin_password}</admin-password>
-  </authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket>
-    <port>{port}</port>
-    <bind-address>127.0.0.1</bind-address>
-  </listen-socket>
-  <fileserve>1</fileserve>
-  <paths>
-    <basedir>{folder}</basedir>
-    <logdir>{folder}</logdir>
-    <webroot>/usr/share/icecast2/web</webroot>
-    <adminroot>/usr/share/icecast2/admin</adminroot>
-    <pidfile>{folder}/icecast.pid</pidfile>
-  </paths>
-  <logging>
-    <accesslog>access.log</accesslog>
-    <errorlog>error.log</errorlog>
-    <loglevel>3</loglevel>
-  </logging>
-  <security>
-    <chroot>0</chroot>
-    {changeowner}
-  </security>
-</icecast>
-"""
-
 
 class Icecast:
     """One Icecast server on a free port of 127.0.0.1, configured and logging in ``folder``."""
@@ -112,17 +64,9 @@ class Icecast:
         return sorted(source.get("mount") for source in found.iter("source"))
 
     def start(self) -> Icecast:
-        changeowner = ""
-        if os.geteuid() == 0:
-            user = pwd.getpwnam(RUN_AS)
-            changeowner = (f"<changeowner><user>{RUN_AS}</user><group>{grp.getgrgid(user.pw_gid).gr_name}</group>"
-                           "</changeowner>")
-            os.chown(self.folder, user.pw_uid, user.pw_gid)
-        config = self.folder / "icecast.xml"
-        config.write_text(CONFIG.format(port=self.port, source_password=escape(self.source_password),
-                                        admin_password=escape(self.admin_password), folder=escape(str(self.folder)),
-                                        burst=self.burst_bytes, changeowner=changeowner), encoding="utf-8")
-        config.chmod(0o644)
+        config = icecast_config.write(self.folder, port=self.port, source_password=self.source_password,
+                                      admin_password=self.admin_password, burst_bytes=self.burst_bytes,
+                                      clients=50, location="test")
         self.process = subprocess.Popen([ICECAST, "-c", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15

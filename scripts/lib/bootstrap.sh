@@ -9,9 +9,9 @@ PY="${PYTHON:-python3}"
 log() { printf '==> %s\n' "$*" >&2; }
 
 # package:command-that-proves-it-is-installed
-RUN_PACKAGES=("espeak-ng:espeak-ng" "ffmpeg:ffprobe")
-# icecast2: a real stream server for the stream relay and live announcement tests (tests/icecast.py)
-TEST_PACKAGES=("openssh-server:/usr/sbin/sshd" "openssh-client:scp" "chromium:chromium" "icecast2:/usr/bin/icecast2")
+# icecast2: the stream server live announcements feed (scripts/run starts one for the demo), and the tests' own
+RUN_PACKAGES=("espeak-ng:espeak-ng" "ffmpeg:ffprobe" "icecast2:/usr/bin/icecast2")
+TEST_PACKAGES=("openssh-server:/usr/sbin/sshd" "openssh-client:scp" "chromium:chromium")
 
 _missing_packages() {
   local entry pkg probe

@@ -48,6 +48,8 @@ def _env(instance: Path, port: int | None = None) -> dict[str, str]:
         env.pop(name, None)
     env["INSTANCE_PATH"] = str(instance)
     env["HOST"] = "127.0.0.1"
+    env["ICECAST_PORT"] = str(free_port())  # the demo's stream server, off the default 8000 another run may hold
+    env.pop("LIVE_ICECAST_URL", None)
     if port is not None:
         env["PORT"] = str(port)
     return env
@@ -288,6 +290,17 @@ def test_run_script_serves_stops_cleanly_and_keeps_its_data(tmp_path):
         assert path == "/"
         for code in STATIONS:
             assert code in page
+
+        # Speaking live works in the demo: the script started a stream server, in its group, and said where.
+        live = re.search(r"Phát trực tiếp / speaking live: (\S+) \(Icecast (http://127\.0\.0\.1:\d+)\)", banner)
+        assert live and live.group(1) == f"{service.base}/live", banner
+        assert "icecast2" in _group_members(service.pgid)
+        try:
+            urllib.request.urlopen(f"{live.group(2)}/admin/listmounts", timeout=5)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401  # Icecast answers (and asks for its admin password)
+        _, page = _get(opener, f"{service.base}/live")
+        assert 'id="live-form"' in page and "chưa thiết lập phát trực tiếp" not in page
 
         with urllib.request.urlopen(f"{service.base}/api/v1/openapi.json", timeout=10) as response:
             assert response.headers.get_content_type() == "application/json"
